@@ -1,0 +1,125 @@
+"""The raw tables of the warehouse: what the file connectors write and dbt's sources read.
+
+Every raw table lives in the ``raw`` schema. Source columns are text exactly as read (parsing
+and casting happen in dbt staging, where a value that cannot be used becomes a quarantine row with
+its reason). Every table also carries the lineage columns in ``LINEAGE_COLUMNS``.
+"""
+
+from __future__ import annotations
+
+RAW_SCHEMA = "raw"
+
+LINEAGE_COLUMNS: dict[str, str] = {
+    "_source_file": "varchar",  # path of the landing file, relative to the landing folder
+    "_source_row": "bigint",  # 1-based data row (CSV: line number after the header; logs: line)
+    "_loaded_at": "timestamp with time zone",
+}
+
+# table name -> ordered source columns (all varchar)
+RAW_TABLES: dict[str, tuple[str, ...]] = {
+    # usage/ (workstation agent); the file column `user` is stored as `login`
+    "agent_sessions": (
+        "session_id",
+        "login",
+        "host",
+        "product",
+        "product_key",
+        "started_at",
+        "ended_at",
+        "active_seconds",
+        "licence_method",
+    ),
+    # directory/ (one file = one snapshot; AD CSV through the column map, or Graph JSON)
+    "directory_people": (
+        "snapshot_date",
+        "directory_kind",  # active_directory | graph
+        "object_id",
+        "sam_account",
+        "upn",
+        "email",
+        "display_name",
+        "given_name",
+        "surname",
+        "department",
+        "country",
+        "office",
+        "title",
+        "manager",
+        "enabled",
+        "created_at",
+        "last_logon_at",
+        "account_expires_at",
+        "leave_at",
+    ),
+    # autodesk/ Users export (seat assignments)
+    "autodesk_assignments": (
+        "email",
+        "first_name",
+        "last_name",
+        "product",
+        "access_option",
+        "assigned_on",
+        "unassigned_on",
+        "team",
+        "last_accessed",
+        "hashed_autodesk_id",
+        "contract_number",
+        "subscription_id",
+    ),
+    # autodesk/ Token Usage export
+    "autodesk_token_usage": (
+        "day_used",
+        "email",
+        "first_name",
+        "last_name",
+        "product",
+        "feature",
+        "team",
+        "tokens_used",
+        "hashed_autodesk_id",
+    ),
+    # autodesk/ Subscriptions export
+    "autodesk_subscriptions": (
+        "subscription_id",
+        "offering_name",
+        "seat_quantity",
+        "start_date",
+        "end_date",
+        "term",
+        "contract_number",
+    ),
+    # tokens/ purchases
+    "token_packs": (
+        "order_id",
+        "purchased_on",
+        "tokens",
+        "price_per_token",
+        "currency",
+        "expires_on",
+    ),
+    # reference/ overrides of the shipped seeds
+    "reference_prices": ("product_or_collection", "annual_price", "currency", "effective_from"),
+    "reference_token_rates": ("product", "tokens_per_day", "effective_from", "effective_to"),
+    "reference_products": ("alias", "product"),
+    "reference_collections": ("collection", "product"),
+    # rows a connector could not turn into a raw row (unreadable line, unrecognised file, ...)
+    "quarantine": ("source", "reason", "value", "record"),
+}
+
+# Bookkeeping tables (not dbt sources of business data).
+LOADED_FILES_TABLE = "loaded_files"
+RUN_CONTEXT_TABLE = "run_context"
+
+# raw.run_context: one row describing the run being built (written at the start of each run);
+# the settings dbt models need travel here as data, so changing them never forces a re-parse.
+RUN_CONTEXT_COLUMNS: dict[str, str] = {
+    "run_id": "varchar",
+    "as_of": "varchar",  # ISO 8601 with offset
+    "org_timezone": "varchar",
+    "currency": "varchar",
+    "token_price": "double",  # null = derive from the packs (flex-rules E5)
+    "analysis_window_days": "integer",
+    "inactivity_days": "integer",
+    "new_starter_grace_days": "integer",
+    "break_even_margin": "double",
+}

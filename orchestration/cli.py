@@ -1,0 +1,249 @@
+"""`flexlens`: the command line of the pipeline (run, demo, generate, parse, dev)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from orchestration.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("flexlens")
+
+
+class CliError(Exception):
+    """A failure the user can act on; printed as one line, exit code 1."""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.settings)
+    overrides = {
+        "landing_dir": getattr(args, "landing", None),
+        "warehouse": getattr(args, "warehouse", None),
+        "exports_dir": getattr(args, "exports", None),
+    }
+    return settings.with_overrides(
+        **{key: Path(value).resolve() for key, value in overrides.items() if value}
+    )
+
+
+def _prepare_environment() -> None:
+    """No telemetry anywhere; a project-local Dagster home when none is set."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def _dagster_home(settings: Settings) -> Path:
+    home = Path(os.environ.get("DAGSTER_HOME") or Path(settings.warehouse).parent.parent / "dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
+    return home
+
+
+def run_pipeline(
+    settings: Settings, *, as_of: str | None, settings_file: str | None = None, out=sys.stdout
+) -> int:
+    """Materialise the daily job (the same one the schedule runs) and print progress."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.ingest.assets import AS_OF_TAG, parse_as_of
+    from orchestration.defs.jobs import DAILY_JOB
+    from orchestration.progress import ProgressState, progress_logger
+    from orchestration.resources import FlexlensSettings
+    from orchestration.summary import summary_lines
+
+    landing = Path(settings.landing_dir)
+    if not landing.is_dir():
+        raise CliError(f"landing folder not found: {landing} (run `flexlens generate` or set --landing)")
+    try:
+        as_of_value = parse_as_of(as_of).isoformat()
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    _dagster_home(settings)
+    resource = FlexlensSettings(
+        landing_dir=str(settings.landing_dir),
+        warehouse=str(settings.warehouse),
+        exports_dir=str(settings.exports_dir),
+        settings_file=settings_file,
+    )
+    out.write(f"flexlens run: landing {landing}, as-of {as_of_value}\n")
+    state = ProgressState()
+    defs = build_definitions(
+        settings, settings_resource=resource, loggers={"progress": progress_logger(state, out)}
+    )
+    job = defs.resolve_job_def(DAILY_JOB)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            tags={AS_OF_TAG: as_of_value},
+            raise_on_error=False,
+            run_config={"loggers": {"progress": {}}},
+        )
+    if not result.success:
+        failed_steps = [
+            event.step_key for event in result.all_events if event.is_step_failure and event.step_key
+        ]
+        if state.checks_failed:
+            raise CliError(
+                "blocking checks failed, nothing exported: " + ", ".join(sorted(state.checks_failed))
+            )
+        reason = _first_failure_message(result) or "see the messages above"
+        raise CliError(f"run failed in {', '.join(failed_steps) or 'the pipeline'}: {reason}")
+    out.write("\n" + "\n".join(summary_lines(Path(settings.warehouse), Path(settings.exports_dir))) + "\n")
+    if state.checks_warned:
+        out.write(f"warnings:   {', '.join(sorted(state.checks_warned))}\n")
+    return 0
+
+
+def _first_failure_message(result) -> str | None:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            while error.cause is not None and not error.message.strip():
+                error = error.cause
+            cause = error.cause or error
+            text = (cause.message or error.message).strip().splitlines()
+            return text[-1] if text else None
+    return None
+
+
+def _sample_as_of(landing: Path) -> str | None:
+    marker = landing / "_sample.json"
+    if marker.exists():
+        return json.loads(marker.read_text(encoding="utf-8")).get("as_of")
+    return None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return run_pipeline(settings, as_of=args.as_of, settings_file=args.settings)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    landing = Path(settings.landing_dir)
+    if not (landing / "_sample.json").exists():
+        if landing.exists() and any(landing.iterdir()):
+            raise CliError(
+                f"{landing} holds data that is not the sample organisation; "
+                "use `flexlens run` for it, or --landing another folder for the demo"
+            )
+        print(f"generating the sample organisation into {landing} ...")
+        _generate(landing, people=args.people, months=args.months, seed=args.seed, fmt="csv", end=None)
+    return run_pipeline(
+        settings, as_of=args.as_of or _sample_as_of(landing), settings_file=args.settings
+    )
+
+
+def _generate(out: Path, *, people: int, months: int, seed: int, fmt: str, end: str | None) -> None:
+    from datetime import date
+
+    from connectors.sample.generate import generate_organisation
+
+    summary = generate_organisation(
+        out,
+        people=people,
+        months=months,
+        seed=seed,
+        fmt=fmt,  # type: ignore[arg-type]
+        end=date.fromisoformat(end) if end else None,
+    )
+    print(f"sample organisation: {summary}")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    _generate(
+        Path(args.out), people=args.people, months=args.months, seed=args.seed, fmt=args.format, end=args.end
+    )
+    return 0
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from orchestration.defs.transform.project import prepare_manifest
+    from orchestration.resources import export_dbt_environment
+
+    export_dbt_environment(_settings(args))
+    project = prepare_manifest(force=True)
+    print(f"dbt manifest written: {project.manifest_path}")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from orchestration.defs.transform.project import prepare_manifest
+    from orchestration.resources import export_dbt_environment
+
+    settings = _settings(args)
+    export_dbt_environment(settings)
+    prepare_manifest()
+    _dagster_home(settings)
+    command = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",
+               "-h", args.host, "-p", str(args.port)]
+    return subprocess.call(command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flexlens", description=__doc__)
+    parser.add_argument("--settings", help="settings file (default: $FLEXLENS_SETTINGS, ./flexlens.toml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def paths(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--landing", help="landing folder (default: the settings)")
+        sub.add_argument("--warehouse", help="DuckDB warehouse file (default: the settings)")
+        sub.add_argument("--exports", help="exports folder (default: the settings)")
+        sub.add_argument("--as-of", help="cut-off instant, ISO 8601 with offset (default: now)")
+
+    run = commands.add_parser("run", help="run the daily pipeline once")
+    paths(run)
+    run.set_defaults(func=cmd_run)
+
+    demo = commands.add_parser("demo", help="generate the sample organisation if missing, then run")
+    paths(demo)
+    demo.add_argument("--people", type=int, default=250)
+    demo.add_argument("--months", type=int, default=12)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=cmd_demo)
+
+    generate = commands.add_parser("generate", help="write a sample organisation's landing folder")
+    generate.add_argument("--people", type=int, default=250)
+    generate.add_argument("--months", type=int, default=12)
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--out", default="data/landing")
+    generate.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    generate.add_argument("--end", help="last day of data, YYYY-MM-DD (default: today)")
+    generate.set_defaults(func=cmd_generate)
+
+    parse = commands.add_parser("parse", help="parse the dbt project (writes the manifest)")
+    parse.set_defaults(func=cmd_parse)
+
+    dev = commands.add_parser("dev", help="open the Dagster UI")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=cmd_dev)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _prepare_environment()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (CliError, SettingsError) as exc:
+        print(f"flexlens: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Transform: every dbt model, seed and test as Dagster assets and checks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from connectors.raw_schema import RAW_SCHEMA
+
+
+class FlexlensTranslator(DagsterDbtTranslator):
+    """Sources are the raw tables the ingest assets write; models are grouped by layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([RAW_SCHEMA, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        if len(fqn) > 2 and fqn[1] in ("staging", "intermediate", "marts"):
+            return fqn[1]
+        return super().get_group_name(dbt_resource_props)
+
+
+TRANSLATOR = FlexlensTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+)
+
+
+def mart_asset_keys(manifest_path: Path) -> list[dg.AssetKey]:
+    """The asset keys of every model under models/marts (what the export writes)."""
+    import json
+
+    manifest = json.loads(manifest_path.read_text())
+    keys = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and len(node["fqn"]) > 1 and node["fqn"][1] == "marts":
+            if node.get("config", {}).get("enabled", True):
+                keys.append(TRANSLATOR.get_asset_key(node))
+    return sorted(keys, key=lambda key: key.to_user_string())
+
+
+def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=TRANSLATOR,
+        name="dbt_build",
+    )
+    def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        # one fixed target folder: partial parsing is reused and no folder is left per run
+        invocation = dbt.cli(["build"], context=context, target_path=Path("target"))
+        yield from invocation.stream()
+
+    return _dbt_build

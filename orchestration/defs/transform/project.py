@@ -1,0 +1,37 @@
+"""The dbt project as Dagster sees it (kept apart from @dbt_assets so it imports cheaply)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from orchestration.resources import DBT_PROJECT_DIR
+
+MODEL_PATHS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
+    """True when the manifest is missing or older than any file of the dbt project."""
+    manifest: Path = project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    for name in MODEL_PATHS:
+        path = DBT_PROJECT_DIR / name
+        files = [path] if path.is_file() else path.rglob("*") if path.exists() else []
+        if any(f.is_file() and f.stat().st_mtime > built for f in files):
+            return True
+    return False
+
+
+def prepare_manifest(force: bool = False) -> DbtProject:
+    """Parse the dbt project when its manifest is missing or stale (Dagster loads it)."""
+    project = dbt_project()
+    if force or manifest_is_stale(project):
+        project.preparer.prepare(project)
+    return project

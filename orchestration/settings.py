@@ -1,0 +1,139 @@
+"""The organisation's settings: one TOML file, every key documented with its default.
+
+Where the file is found: ``--settings FILE`` on the command line, else the ``FLEXLENS_SETTINGS``
+environment variable, else ``flexlens.toml`` in the working directory, else the defaults below.
+Relative paths in the file are relative to the file's folder. The landing, warehouse and exports
+paths can also be set with ``FLEXLENS_LANDING``, ``FLEXLENS_WAREHOUSE`` and ``FLEXLENS_EXPORTS``
+(the command line's ``--landing``/``--warehouse``/``--exports`` win over both).
+An unknown key is an error, never ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SETTINGS_ENV = "FLEXLENS_SETTINGS"
+DEFAULT_SETTINGS_FILE = "flexlens.toml"
+PATH_ENV = {
+    "landing_dir": "FLEXLENS_LANDING",
+    "warehouse": "FLEXLENS_WAREHOUSE",
+    "exports_dir": "FLEXLENS_EXPORTS",
+}
+
+
+class SettingsError(Exception):
+    """The settings cannot be used; the message says which key and why, in one line."""
+
+
+class Settings(BaseModel):
+    """Every setting of a flexlens installation, with its default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: str = Field(
+        "UTC", description="The organisation's IANA time zone: naive timestamps, local dates, the schedule."
+    )
+    currency: str = Field("USD", description="Currency of prices and costs.")
+    token_price: float | None = Field(
+        None,
+        description="Price per Flex token for costs and break-even; unset = weighted price of the "
+        "packs in force, else the 3 USD list price (flex-rules E5).",
+    )
+    analysis_window_days: int = Field(365, gt=0, description="Days of history the utilisation marts look at.")
+    inactivity_days: int = Field(90, gt=0, description="A named seat unused this long is 'unused'.")
+    new_starter_grace_days: int = Field(30, ge=0, description="Grace before a new seat counts as never used.")
+    break_even_margin: float = Field(
+        0.10, ge=0, lt=1, description="A move between Flex and named must save more than this share."
+    )
+    landing_dir: Path = Field(Path("data/landing"), description="Folder the pipeline reads.")
+    warehouse: Path = Field(Path("data/warehouse/flexlens.duckdb"), description="DuckDB warehouse file.")
+    exports_dir: Path = Field(Path("data/exports"), description="Folder the exports are written to.")
+    export_formats: tuple[Literal["parquet", "csv"], ...] = Field(
+        ("parquet", "csv"), description="File formats written for every mart."
+    )
+    export_retention_runs: int = Field(7, ge=1, description="Run folders kept under the exports folder.")
+    pii_mode: Literal["plain", "pseudonymised"] = Field(
+        "plain", description="Whether exports carry e-mails, names and logins in plain text."
+    )
+    schedule_cron: str = Field("0 6 * * *", description="When the daily run starts, in `timezone`.")
+    ad_column_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Active Directory CSV header -> flexlens field, merged over the defaults.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/London)") from exc
+        return value
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """A copy with the given values replaced (None values are ignored)."""
+        changes = {key: value for key, value in overrides.items() if value is not None}
+        return self.model_copy(update=changes) if changes else self
+
+    def resolved(self, base: Path) -> Settings:
+        """A copy whose relative paths are made absolute against `base`."""
+        changes: dict[str, Path] = {}
+        for name in PATH_ENV:
+            path = Path(getattr(self, name)).expanduser()
+            changes[name] = path if path.is_absolute() else (base / path).resolve()
+        return self.model_copy(update=changes)
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "(file)"
+    if first["type"] == "extra_forbidden":
+        known = ", ".join(Settings.model_fields)
+        return f"unknown setting {location!r} in {source} (known settings: {known})"
+    return f"setting {location!r} in {source}: {first['msg']}"
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Read the settings file (see the module docstring for where it is looked for)."""
+    env = os.environ if environ is None else environ
+    base_dir = Path.cwd() if cwd is None else cwd
+    chosen = path or env.get(SETTINGS_ENV)
+    values: dict[str, object] = {}
+    source = "the defaults"
+    if chosen:
+        file = Path(chosen).expanduser()
+        if not file.is_absolute():
+            file = base_dir / file
+        if not file.is_file():
+            raise SettingsError(f"settings file not found: {file}")
+    else:
+        file = base_dir / DEFAULT_SETTINGS_FILE
+        if not file.is_file():
+            file = None  # type: ignore[assignment]
+    if file is not None:
+        source = str(file)
+        try:
+            values = tomllib.loads(file.read_text(encoding="utf-8-sig"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"unreadable settings file {file}: {exc}") from exc
+        base_dir = file.parent
+    for name, variable in PATH_ENV.items():
+        if env.get(variable):
+            values[name] = env[variable]
+    try:
+        settings = Settings.model_validate(values)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, source)) from None
+    return settings.resolved(base_dir)
