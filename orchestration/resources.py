@@ -16,6 +16,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 
+def dbt_project_dir() -> Path:
+    """The dbt project (FLEXLENS_DBT_PROJECT_DIR points at another copy, e.g. in tests)."""
+    return Path(os.environ.get("FLEXLENS_DBT_PROJECT_DIR") or DBT_PROJECT_DIR)
+
+
 class FlexlensSettings(dg.ConfigurableResource):
     """The installation's settings file plus the run's path overrides (None = from the file)."""
 

@@ -25,11 +25,13 @@ mapped as (
         catalogue.product_kind
     from assignments
     left join identifiers as by_email
-        on by_email.identifier_kind = 'email'
-        and assignments.email = by_email.identifier
+        on
+            by_email.identifier_kind = 'email'
+            and assignments.email = by_email.identifier
     left join identifiers as by_hash
-        on by_hash.identifier_kind = 'hashed_id'
-        and assignments.hashed_autodesk_id = by_hash.identifier
+        on
+            by_hash.identifier_kind = 'hashed_id'
+            and assignments.hashed_autodesk_id = by_hash.identifier
     left join aliases
         on {{ product_match_key('assignments.product_raw') }} = aliases.match_value
     left join catalogue
@@ -44,7 +46,7 @@ ranked as (
         *,
         row_number() over (
             partition by user_key, product, access_option, assigned_on
-            order by case when unassigned_on is null then 1 else 0 end, source_file desc, source_row
+            order by case when unassigned_on is null then 1 else 0 end, source_file desc, source_row asc
         ) as rank_in_assignment,
         row_number() over (
             partition by user_key, product, access_option, assigned_on, unassigned_on, source_file

@@ -30,7 +30,10 @@ overridden as (
 ),
 
 final as (
-    select distinct collection, product from reference_mapped
+    select distinct
+        collection,
+        product
+    from reference_mapped
     union all
     select
         shipped.collection,

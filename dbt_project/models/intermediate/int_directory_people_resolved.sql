@@ -39,7 +39,8 @@ person_activity as (
         min(snapshot_date) as first_seen_on,
         max(snapshot_date) as last_seen_on,
         max(case
-            when coalesce(is_enabled, true)
+            when
+                coalesce(is_enabled, true)
                 and (account_expires_on is null or account_expires_on > snapshot_date)
                 then snapshot_date
         end) as last_active_on
@@ -65,7 +66,7 @@ first_absence as (
         min(snapshot_dates.snapshot_date) as first_inactive_snapshot_on
     from person_activity
     inner join snapshot_dates
-        on snapshot_dates.snapshot_date > coalesce(person_activity.last_active_on, cast('1900-01-01' as date))
+        on person_activity.last_active_on < snapshot_dates.snapshot_date
     group by person_activity.person_id
 ),
 
@@ -98,14 +99,20 @@ combined as (
         person_activity.last_active_on,
         {{ utc_date('latest_rows.created_at') }} as created_on,
         case
-            when person_activity.last_active_on is null
-                or person_activity.last_active_on < latest_snapshot.latest_snapshot_date
-                then coalesce(first_absence.first_inactive_snapshot_on, person_activity.first_seen_on)
+            -- never active in any snapshot: inactive since first seen
+            when person_activity.last_active_on is null then person_activity.first_seen_on
+            when person_activity.last_active_on < latest_snapshot.latest_snapshot_date
+                then first_absence.first_inactive_snapshot_on
         end as inactive_from_snapshot_on,
-        case when latest_rows.account_expires_on <= context.as_of_date
-            then latest_rows.account_expires_on end as expired_on,
-        case when latest_rows.leave_on <= context.as_of_date
-            then latest_rows.leave_on end as leave_passed_on
+        latest_snapshot.latest_snapshot_date,
+        case
+            when latest_rows.account_expires_on <= context.as_of_date
+                then latest_rows.account_expires_on
+        end as expired_on,
+        case
+            when latest_rows.leave_on <= context.as_of_date
+                then latest_rows.leave_on
+        end as leave_passed_on
     from latest_rows
     inner join person_activity
         on latest_rows.person_id = person_activity.person_id
@@ -148,7 +155,7 @@ final as (
             else {{ least_of(['inactive_from_snapshot_on', 'expired_on', 'leave_passed_on']) }}
         end as left_on,
         case
-            when last_seen_on < (select max(last_seen_on) from combined) then 'gone from the directory'
+            when last_seen_on < latest_snapshot_date then 'gone from the directory'
             when inactive_from_snapshot_on is not null then 'disabled in the directory'
             when expired_on is not null then 'account expired'
             when leave_passed_on is not null then 'leave date passed'

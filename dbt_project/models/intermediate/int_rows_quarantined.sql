@@ -56,53 +56,150 @@ catalogue as (
 ),
 
 unioned as (
-    select source, 'file' as entity, reason, value, source_file, source_row
+    select
+        source,
+        'file' as entity,
+        reason,
+        value,
+        source_file,
+        source_row
     from connector_rows
     union all
-    select 'usage' as source, 'sessions' as entity, reject_reason as reason, reject_value as value, source_file, source_row
-    from sessions where reject_reason is not null
+    select
+        'usage' as source,
+        'sessions' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
+    from sessions
+    where reject_reason is not null
     union all
-    select 'directory' as source, 'people' as entity, reject_reason as reason, reject_value as value, source_file, source_row
-    from people where reject_reason is not null
+    select
+        'directory' as source,
+        'people' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
+    from people
+    where reject_reason is not null
     union all
-    select 'autodesk' as source, 'assignments' as entity, reject_reason as reason, reject_value as value, source_file, source_row
-    from assignments where reject_reason is not null
+    select
+        'autodesk' as source,
+        'assignments' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
+    from assignments
+    where reject_reason is not null
     union all
-    select 'autodesk' as source, 'token_usage' as entity, reject_reason as reason, reject_value as value, source_file, source_row
-    from token_usage where reject_reason is not null
+    select
+        'autodesk' as source,
+        'token_usage' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
+    from token_usage
+    where reject_reason is not null
     union all
-    select 'autodesk' as source, 'subscriptions' as entity, reject_reason as reason, reject_value as value, source_file, source_row
-    from subscriptions where reject_reason is not null
+    select
+        'autodesk' as source,
+        'subscriptions' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
+    from subscriptions
+    where reject_reason is not null
     union all
-    select 'tokens' as source, 'packs' as entity, reject_reason as reason, reject_value as value, source_file, source_row
-    from packs where reject_reason is not null
+    select
+        'tokens' as source,
+        'packs' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
+    from packs
+    where reject_reason is not null
     union all
-    select 'reference' as source, 'prices' as entity, reject_reason as reason, reject_value as value, source_file, source_row
-    from reference_prices where reject_reason is not null
-    union all
-    select 'reference' as source, 'prices' as entity, 'unknown_product' as reason, product_or_collection_raw as value, source_file, source_row
+    select
+        'reference' as source,
+        'prices' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
     from reference_prices
-    left join name_aliases on {{ product_match_key('reference_prices.product_or_collection_raw') }} = name_aliases.match_value
+    where reject_reason is not null
+    union all
+    select
+        'reference' as source,
+        'prices' as entity,
+        'unknown_product' as reason,
+        reference_prices.product_or_collection_raw as value,
+        reference_prices.source_file,
+        reference_prices.source_row
+    from reference_prices
+    left join
+        name_aliases
+        on {{ product_match_key('reference_prices.product_or_collection_raw') }} = name_aliases.match_value
     where reference_prices.reject_reason is null and name_aliases.product is null
     union all
-    select 'reference' as source, 'token_rates' as entity, reject_reason as reason, reject_value as value, source_file, source_row
-    from reference_token_rates where reject_reason is not null
-    union all
-    select 'reference' as source, 'token_rates' as entity, 'unknown_product' as reason, product_raw as value, source_file, source_row
+    select
+        'reference' as source,
+        'token_rates' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
     from reference_token_rates
-    left join name_aliases on {{ product_match_key('reference_token_rates.product_raw') }} = name_aliases.match_value
+    where reject_reason is not null
+    union all
+    select
+        'reference' as source,
+        'token_rates' as entity,
+        'unknown_product' as reason,
+        reference_token_rates.product_raw as value,
+        reference_token_rates.source_file,
+        reference_token_rates.source_row
+    from reference_token_rates
+    left join name_aliases
+        on {{ product_match_key('reference_token_rates.product_raw') }} = name_aliases.match_value
     where reference_token_rates.reject_reason is null and name_aliases.product is null
     union all
-    select 'reference' as source, 'products' as entity, reject_reason as reason, reject_value as value, source_file, source_row
-    from reference_products where reject_reason is not null
+    select
+        'reference' as source,
+        'products' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
+    from reference_products
+    where reject_reason is not null
     union all
-    select 'reference' as source, 'products' as entity, 'unknown_product' as reason, reference_products.product_raw as value, source_file, source_row
+    select
+        'reference' as source,
+        'products' as entity,
+        'unknown_product' as reason,
+        reference_products.product_raw as value,
+        reference_products.source_file,
+        reference_products.source_row
     from reference_products
     left join catalogue on reference_products.product_raw = catalogue.product
     where reference_products.reject_reason is null and catalogue.product is null
     union all
-    select 'reference' as source, 'collections' as entity, reject_reason as reason, reject_value as value, source_file, source_row
-    from reference_collections where reject_reason is not null
+    select
+        'reference' as source,
+        'collections' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
+    from reference_collections
+    where reject_reason is not null
 ),
 
 final as (

@@ -23,7 +23,8 @@ catalogue as (
 ),
 
 logins as (
-    select distinct login from sessions where login is not null
+    select distinct login from sessions
+    where login is not null
 ),
 
 login_candidates as (
@@ -45,12 +46,16 @@ login_map as (
         identifiers.user_key is not null as is_identity_resolved
     from login_candidates
     left join identifiers
-        on login_candidates.identifier_kind = identifiers.identifier_kind
-        and login_candidates.identifier = identifiers.identifier
+        on
+            login_candidates.identifier_kind = identifiers.identifier_kind
+            and login_candidates.identifier = identifiers.identifier
 ),
 
 product_names as (
-    select distinct product_raw, product_key from sessions
+    select distinct
+        product_raw,
+        product_key
+    from sessions
 ),
 
 product_map as (
@@ -60,11 +65,13 @@ product_map as (
         coalesce(by_key.product, by_name.product) as product
     from product_names
     left join aliases as by_key
-        on by_key.match_kind = 'key_prefix'
-        and substring(product_names.product_key, 1, 3) = by_key.match_value
+        on
+            by_key.match_kind = 'key_prefix'
+            and substring(product_names.product_key, 1, 3) = by_key.match_value
     left join aliases as by_name
-        on by_name.match_kind = 'name'
-        and {{ product_match_key('product_names.product_raw') }} = by_name.match_value
+        on
+            by_name.match_kind = 'name'
+            and {{ product_match_key('product_names.product_raw') }} = by_name.match_value
 ),
 
 mapped as (
@@ -78,8 +85,9 @@ mapped as (
     left join login_map
         on sessions.login = login_map.login
     left join product_map
-        on coalesce(sessions.product_raw, '') = coalesce(product_map.product_raw, '')
-        and coalesce(sessions.product_key, '') = coalesce(product_map.product_key, '')
+        on
+            coalesce(sessions.product_raw, '') = coalesce(product_map.product_raw, '')
+            and coalesce(sessions.product_key, '') = coalesce(product_map.product_key, '')
     left join catalogue
         on product_map.product = catalogue.product
 ),

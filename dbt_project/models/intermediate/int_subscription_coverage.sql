@@ -3,7 +3,8 @@
 -- Covered on day d when `covered_from <= d < covered_until` (null `covered_until` = open-ended).
 with assignments as (
     select * from {{ ref('int_assignments_resolved') }}
-    where reject_reason is null
+    where
+        reject_reason is null
         and is_current_record
         and access_option in ('named', 'trial')
 ),

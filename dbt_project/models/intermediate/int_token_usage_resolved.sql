@@ -25,11 +25,13 @@ mapped as (
         catalogue.product_kind
     from token_usage
     left join identifiers as by_email
-        on by_email.identifier_kind = 'email'
-        and token_usage.email = by_email.identifier
+        on
+            by_email.identifier_kind = 'email'
+            and token_usage.email = by_email.identifier
     left join identifiers as by_hash
-        on by_hash.identifier_kind = 'hashed_id'
-        and token_usage.hashed_autodesk_id = by_hash.identifier
+        on
+            by_hash.identifier_kind = 'hashed_id'
+            and token_usage.hashed_autodesk_id = by_hash.identifier
     left join aliases
         on {{ product_match_key('token_usage.product_raw') }} = aliases.match_value
     left join catalogue

@@ -6,13 +6,14 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.resources import DBT_PROJECT_DIR
+from orchestration.resources import dbt_project_dir
 
 MODEL_PATHS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
 def dbt_project() -> DbtProject:
-    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    folder = dbt_project_dir()
+    return DbtProject(project_dir=folder, profiles_dir=folder)
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
@@ -22,7 +23,7 @@ def manifest_is_stale(project: DbtProject) -> bool:
         return True
     built = manifest.stat().st_mtime
     for name in MODEL_PATHS:
-        path = DBT_PROJECT_DIR / name
+        path = Path(project.project_dir) / name
         files = [path] if path.is_file() else path.rglob("*") if path.exists() else []
         if any(f.is_file() and f.stat().st_mtime > built for f in files):
             return True

@@ -38,7 +38,8 @@ current_rates as (
         row_number() over (partition by rates.product order by rates.effective_from desc) as rank_current
     from rates
     cross join context
-    where rates.effective_from <= context.as_of_date
+    where
+        rates.effective_from <= context.as_of_date
         and (rates.effective_to is null or rates.effective_to >= context.as_of_date)
 ),
 
@@ -73,11 +74,13 @@ final as (
     left join collections_of_product
         on catalogue.product = collections_of_product.product
     left join current_rates
-        on catalogue.product = current_rates.product
-        and current_rates.rank_current = 1
+        on
+            catalogue.product = current_rates.product
+            and current_rates.rank_current = 1
     left join current_prices
-        on catalogue.product = current_prices.product_or_collection
-        and current_prices.rank_current = 1
+        on
+            catalogue.product = current_prices.product_or_collection
+            and current_prices.rank_current = 1
 )
 
 select * from final

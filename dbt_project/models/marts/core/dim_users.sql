@@ -6,7 +6,7 @@ with directory_people as (
     from (
         select
             *,
-            row_number() over (partition by user_key order by last_seen_on desc, person_id) as rank_in_key
+            row_number() over (partition by user_key order by last_seen_on desc, person_id asc) as rank_in_key
         from {{ ref('int_directory_people_resolved') }}
     ) as ranked
     where rank_in_key = 1
@@ -53,9 +53,21 @@ directory_users as (
 ),
 
 autodesk_identities as (
-    select user_key, email, hashed_autodesk_id, first_name, last_name from assignments
+    select
+        user_key,
+        email,
+        hashed_autodesk_id,
+        first_name,
+        last_name
+    from assignments
     union all
-    select user_key, email, hashed_autodesk_id, null as first_name, null as last_name from token_usage
+    select
+        user_key,
+        email,
+        hashed_autodesk_id,
+        null as first_name,
+        null as last_name
+    from token_usage
 ),
 
 autodesk_users as (
@@ -74,7 +86,16 @@ autodesk_only as (
         autodesk_users.user_key,
         autodesk_users.email,
         cast(null as {{ dbt.type_string() }}) as sam_account,
-        nullif(trim({{ dbt.concat(["coalesce(autodesk_users.first_name, '')", "' '", "coalesce(autodesk_users.last_name, '')"]) }}), '') as display_name,
+        nullif(
+            trim(
+                {{ dbt.concat([
+                    "coalesce(autodesk_users.first_name, '')", "' '",
+                    "coalesce(autodesk_users.last_name, '')"
+                ]) }}
+            ),
+            ''
+        )
+            as display_name,
         cast(null as {{ dbt.type_string() }}) as department,
         cast(null as {{ dbt.type_string() }}) as country,
         cast(null as {{ dbt.type_string() }}) as office,
@@ -97,8 +118,10 @@ login_only as (
     select
         sessions.user_key,
         case when min(sessions.login) like '%@%' then min(sessions.login) end as email,
-        case when min(sessions.login) like '%@%' then null
-            else reverse(split_part(reverse(min(sessions.login)), chr(92), 1)) end as sam_account,
+        case
+            when min(sessions.login) like '%@%' then null
+            else reverse(split_part(reverse(min(sessions.login)), chr(92), 1))
+        end as sam_account,
         cast(null as {{ dbt.type_string() }}) as display_name,
         cast(null as {{ dbt.type_string() }}) as department,
         cast(null as {{ dbt.type_string() }}) as country,
@@ -117,14 +140,17 @@ login_only as (
         on sessions.user_key = directory_people.user_key
     left join autodesk_users
         on sessions.user_key = autodesk_users.user_key
-    where not sessions.is_identity_resolved
+    where
+        not sessions.is_identity_resolved
         and directory_people.user_key is null
         and autodesk_users.user_key is null
     group by sessions.user_key
 ),
 
 directory_hashed_ids as (
-    select user_key, max(identifier) as hashed_autodesk_id
+    select
+        user_key,
+        max(identifier) as hashed_autodesk_id
     from identifiers
     where identifier_kind = 'hashed_id'
     group by user_key

@@ -3,7 +3,8 @@
 -- a session starting after it does not count).
 with sessions as (
     select * from {{ ref('int_sessions_resolved') }}
-    where reject_reason is null
+    where
+        reject_reason is null
         and not is_after_as_of
 ),
 

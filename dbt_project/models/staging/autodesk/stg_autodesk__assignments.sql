@@ -6,13 +6,19 @@ with assignments as (
 
 cleaned as (
     select
-        case when {{ clean_text('email') }} like '%*%' then null
-            else lower({{ clean_text('email') }}) end as email,
+        case
+            when {{ clean_text('email') }} like '%*%' then null
+            else lower({{ clean_text('email') }})
+        end as email,
         lower({{ clean_text('hashed_autodesk_id') }}) as hashed_autodesk_id,
-        case when {{ clean_text('first_name') }} like '%*%' then null
-            else {{ clean_text('first_name') }} end as first_name,
-        case when {{ clean_text('last_name') }} like '%*%' then null
-            else {{ clean_text('last_name') }} end as last_name,
+        case
+            when {{ clean_text('first_name') }} like '%*%' then null
+            else {{ clean_text('first_name') }}
+        end as first_name,
+        case
+            when {{ clean_text('last_name') }} like '%*%' then null
+            else {{ clean_text('last_name') }}
+        end as last_name,
         {{ clean_text('product') }} as product_raw,
         lower({{ clean_text('access_option') }}) as access_option_raw,
         {{ clean_text('assigned_on') }} as assigned_on_raw,
@@ -34,7 +40,8 @@ typed as (
         case
             when access_option_raw like '%flex%' then 'flex'
             when access_option_raw like '%trial%' then 'trial'
-            when access_option_raw like '%single%' or access_option_raw like '%named%'
+            when
+                access_option_raw like '%single%' or access_option_raw like '%named%'
                 or access_option_raw like '%subscription%' or access_option_raw like '%standard%'
                 or access_option_raw like '%premium%'
                 then 'named'

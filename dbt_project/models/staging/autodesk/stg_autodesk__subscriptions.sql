@@ -17,14 +17,16 @@ final as (
         case
             when {{ clean_text('subscription_id') }} is null or {{ clean_text('offering_name') }} is null
                 then 'missing_required'
-            when {{ clean_text('seat_quantity') }} is not null
+            when
+                {{ clean_text('seat_quantity') }} is not null
                 and {{ safe_cast(clean_text('seat_quantity'), 'integer') }} is null
                 then 'bad_value'
         end as reject_reason,
         case
             when {{ clean_text('subscription_id') }} is null then 'subscription_id'
             when {{ clean_text('offering_name') }} is null then 'offering_name'
-            when {{ clean_text('seat_quantity') }} is not null
+            when
+                {{ clean_text('seat_quantity') }} is not null
                 and {{ safe_cast(clean_text('seat_quantity'), 'integer') }} is null
                 then {{ dbt.concat(["'seat_quantity='", clean_text('seat_quantity')]) }}
         end as reject_value

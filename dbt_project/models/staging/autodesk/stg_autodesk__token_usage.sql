@@ -8,13 +8,19 @@ cleaned as (
     select
         {{ parse_date(clean_text('day_used')) }} as usage_date,
         {{ clean_text('day_used') }} as day_used_raw,
-        case when {{ clean_text('email') }} like '%*%' then null
-            else lower({{ clean_text('email') }}) end as email,
+        case
+            when {{ clean_text('email') }} like '%*%' then null
+            else lower({{ clean_text('email') }})
+        end as email,
         lower({{ clean_text('hashed_autodesk_id') }}) as hashed_autodesk_id,
-        case when {{ clean_text('first_name') }} like '%*%' then null
-            else {{ clean_text('first_name') }} end as first_name,
-        case when {{ clean_text('last_name') }} like '%*%' then null
-            else {{ clean_text('last_name') }} end as last_name,
+        case
+            when {{ clean_text('first_name') }} like '%*%' then null
+            else {{ clean_text('first_name') }}
+        end as first_name,
+        case
+            when {{ clean_text('last_name') }} like '%*%' then null
+            else {{ clean_text('last_name') }}
+        end as last_name,
         {{ clean_text('product') }} as product_raw,
         {{ clean_text('feature') }} as feature,
         {{ clean_text('team') }} as team,
@@ -29,7 +35,8 @@ final as (
     select
         *,
         case
-            when day_used_raw is null or product_raw is null or tokens_used_raw is null
+            when
+                day_used_raw is null or product_raw is null or tokens_used_raw is null
                 or coalesce(email, hashed_autodesk_id) is null
                 then 'missing_required'
             when usage_date is null then 'unparseable_timestamp'

@@ -15,7 +15,8 @@ final as (
             when {{ clean_text('product_or_collection') }} is null or {{ clean_text('annual_price') }} is null
                 then 'missing_required'
             when {{ safe_cast(clean_text('annual_price'), 'decimal(18,2)') }} is null then 'bad_value'
-            when {{ clean_text('effective_from') }} is not null
+            when
+                {{ clean_text('effective_from') }} is not null
                 and {{ parse_date(clean_text('effective_from')) }} is null then 'bad_value'
         end as reject_reason,
         {{ dbt.concat(["coalesce(product_or_collection, '')", "': '", "coalesce(annual_price, '')"]) }} as reject_value

@@ -39,7 +39,8 @@ final as (
             when order_id is null or purchased_on_raw is null or tokens_raw is null
                 then 'missing_required'
             when purchased_on is null then 'bad_value'
-            when tokens_decimal is null or tokens_decimal <= 0
+            when
+                tokens_decimal is null or tokens_decimal <= 0
                 or tokens_decimal <> floor(tokens_decimal) then 'bad_value'
             when price_per_token_raw is not null and (price_per_token is null or price_per_token < 0)
                 then 'bad_value'
@@ -50,7 +51,8 @@ final as (
             when purchased_on_raw is null then 'purchased_on'
             when tokens_raw is null then 'tokens'
             when purchased_on is null then {{ dbt.concat(["'purchased_on='", "purchased_on_raw"]) }}
-            when tokens_decimal is null or tokens_decimal <= 0
+            when
+                tokens_decimal is null or tokens_decimal <= 0
                 or tokens_decimal <> floor(tokens_decimal) then {{ dbt.concat(["'tokens='", "tokens_raw"]) }}
             when price_per_token_raw is not null and (price_per_token is null or price_per_token < 0)
                 then {{ dbt.concat(["'price_per_token='", "price_per_token_raw"]) }}
