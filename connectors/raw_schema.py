@@ -11,7 +11,10 @@ RAW_SCHEMA = "raw"
 
 LINEAGE_COLUMNS: dict[str, str] = {
     "_source_file": "varchar",  # path of the landing file, relative to the landing folder
-    "_source_row": "bigint",  # 1-based data row (CSV: line number after the header; logs: line)
+    # 1-based data row (CSV: line number after the header, i.e. record number: a quoted line
+    # break does not start a new row, quarantined lines count; logs/JSONL: line; Parquet: row;
+    # 0 = the file as a whole, in quarantine)
+    "_source_row": "bigint",
     "_loaded_at": "timestamp with time zone",
 }
 
@@ -108,6 +111,16 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
 
 # Bookkeeping tables (not dbt sources of business data).
 LOADED_FILES_TABLE = "loaded_files"
+# one row per landing file whose rows are in the raw tables (connectors/load.py)
+LOADED_FILES_COLUMNS: dict[str, str] = {
+    "source": "varchar",  # landing sub-folder
+    "path": "varchar",  # relative to the landing folder, forward slashes (= _source_file)
+    "sha256": "varchar",
+    "size_bytes": "bigint",
+    "rows_loaded": "bigint",
+    "rows_quarantined": "bigint",
+    "loaded_at": "timestamp with time zone",
+}
 RUN_CONTEXT_TABLE = "run_context"
 
 # raw.run_context: one row describing the run being built (written at the start of each run);

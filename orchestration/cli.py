@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -40,7 +41,9 @@ def _prepare_environment() -> None:
 
 
 def _dagster_home(settings: Settings) -> Path:
-    home = Path(os.environ.get("DAGSTER_HOME") or Path(settings.warehouse).parent.parent / "dagster_home")
+    home = Path(
+        os.environ.get("DAGSTER_HOME") or Path(settings.warehouse).parent.parent / "dagster_home"
+    )
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -49,9 +52,7 @@ def _dagster_home(settings: Settings) -> Path:
     return home
 
 
-def run_pipeline(
-    settings: Settings, *, as_of: str | None, settings_file: str | None = None, out=sys.stdout
-) -> int:
+def run_pipeline(settings: Settings, *, as_of: str | None, out=sys.stdout) -> int:
     """Materialise the daily job (the same one the schedule runs) and print progress."""
     import dagster as dg
 
@@ -64,42 +65,56 @@ def run_pipeline(
 
     landing = Path(settings.landing_dir)
     if not landing.is_dir():
-        raise CliError(f"landing folder not found: {landing} (run `flexlens generate` or set --landing)")
+        raise CliError(
+            f"landing folder not found: {landing} (run `flexlens generate` or set --landing)"
+        )
     try:
         as_of_value = parse_as_of(as_of).isoformat()
     except ValueError as exc:
         raise CliError(str(exc)) from None
     _dagster_home(settings)
-    resource = FlexlensSettings(
-        landing_dir=str(settings.landing_dir),
-        warehouse=str(settings.warehouse),
-        exports_dir=str(settings.exports_dir),
-        settings_file=settings_file,
-    )
+    resource = FlexlensSettings.of(settings)
+    for name in ("dagster", "dagster.builtin"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     out.write(f"flexlens run: landing {landing}, as-of {as_of_value}\n")
     state = ProgressState()
     defs = build_definitions(
         settings, settings_resource=resource, loggers={"progress": progress_logger(state, out)}
     )
     job = defs.resolve_job_def(DAILY_JOB)
-    with dg.DagsterInstance.get() as instance:
+    # dbt's own output and library logs go to a log file; the terminal gets one line per stage
+    log_dir = Path(settings.warehouse).parent / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / "last_run.log"
+    with (
+        dg.DagsterInstance.get() as instance,
+        log_path.open("w", encoding="utf-8") as log_file,
+        contextlib.redirect_stdout(log_file),
+        contextlib.redirect_stderr(log_file),
+    ):
         result = job.execute_in_process(
             instance=instance,
             tags={AS_OF_TAG: as_of_value},
             raise_on_error=False,
             run_config={"loggers": {"progress": {}}},
         )
+    out.write(f"    (full log: {log_path})\n")
     if not result.success:
         failed_steps = [
-            event.step_key for event in result.all_events if event.is_step_failure and event.step_key
+            event.step_key
+            for event in result.all_events
+            if event.is_step_failure and event.step_key
         ]
         if state.checks_failed:
             raise CliError(
-                "blocking checks failed, nothing exported: " + ", ".join(sorted(state.checks_failed))
+                "blocking checks failed, nothing exported: "
+                + ", ".join(sorted(state.checks_failed))
             )
         reason = _first_failure_message(result) or "see the messages above"
         raise CliError(f"run failed in {', '.join(failed_steps) or 'the pipeline'}: {reason}")
-    out.write("\n" + "\n".join(summary_lines(Path(settings.warehouse), Path(settings.exports_dir))) + "\n")
+    out.write(
+        "\n" + "\n".join(summary_lines(Path(settings.warehouse), Path(settings.exports_dir))) + "\n"
+    )
     if state.checks_warned:
         out.write(f"warnings:   {', '.join(sorted(state.checks_warned))}\n")
     return 0
@@ -117,16 +132,18 @@ def _first_failure_message(result) -> str | None:
     return None
 
 
-def _sample_as_of(landing: Path) -> str | None:
+def _sample_facts(landing: Path) -> dict[str, str]:
+    """The sample organisation's as-of and time zone (from the `_sample.json` it writes)."""
     marker = landing / "_sample.json"
-    if marker.exists():
-        return json.loads(marker.read_text(encoding="utf-8")).get("as_of")
-    return None
+    if not marker.exists():
+        return {}
+    facts = json.loads(marker.read_text(encoding="utf-8"))
+    return {key: facts[key] for key in ("as_of", "org_time_zone") if facts.get(key)}
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    return run_pipeline(settings, as_of=args.as_of, settings_file=args.settings)
+    return run_pipeline(settings, as_of=args.as_of)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -139,16 +156,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "use `flexlens run` for it, or --landing another folder for the demo"
             )
         print(f"generating the sample organisation into {landing} ...")
-        _generate(landing, people=args.people, months=args.months, seed=args.seed, fmt="csv", end=None)
-    return run_pipeline(
-        settings, as_of=args.as_of or _sample_as_of(landing), settings_file=args.settings
-    )
+        _generate(
+            landing, people=args.people, months=args.months, seed=args.seed, fmt="csv", end=None
+        )
+    facts = _sample_facts(landing)
+    # the sample organisation writes its local times in its own zone: run in that zone
+    settings = settings.with_overrides(timezone=facts.get("org_time_zone"))
+    return run_pipeline(settings, as_of=args.as_of or facts.get("as_of"))
 
 
 def _generate(out: Path, *, people: int, months: int, seed: int, fmt: str, end: str | None) -> None:
     from datetime import date
 
-    from connectors.sample.generate import generate_organisation
+    from connectors.sample import generate_organisation
 
     summary = generate_organisation(
         out,
@@ -163,7 +183,12 @@ def _generate(out: Path, *, people: int, months: int, seed: int, fmt: str, end: 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     _generate(
-        Path(args.out), people=args.people, months=args.months, seed=args.seed, fmt=args.format, end=args.end
+        Path(args.out),
+        people=args.people,
+        months=args.months,
+        seed=args.seed,
+        fmt=args.format,
+        end=args.end,
     )
     return 0
 
@@ -188,14 +213,26 @@ def cmd_dev(args: argparse.Namespace) -> int:
     export_dbt_environment(settings)
     prepare_manifest()
     _dagster_home(settings)
-    command = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",
-               "-h", args.host, "-p", str(args.port)]
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "-h",
+        args.host,
+        "-p",
+        str(args.port),
+    ]
     return subprocess.call(command)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flexlens", description=__doc__)
-    parser.add_argument("--settings", help="settings file (default: $FLEXLENS_SETTINGS, ./flexlens.toml)")
+    parser.add_argument(
+        "--settings", help="settings file (default: $FLEXLENS_SETTINGS, ./flexlens.toml)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def paths(sub: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ from orchestration.defs.ingest.assets import run_context, source_assets
 from orchestration.defs.jobs import build_daily_schedule, daily_job
 from orchestration.defs.transform.assets import build_dbt_assets, mart_asset_keys
 from orchestration.defs.transform.project import prepare_manifest
-from orchestration.resources import FlexlensSettings, export_dbt_environment
+from orchestration.resources import FlexlensSettings, dbt_executable, export_dbt_environment
 from orchestration.settings import Settings, load_settings
 
 
@@ -33,7 +33,7 @@ def build_definitions(
         schedules=[build_daily_schedule(settings)],
         resources={
             "flexlens": resource,
-            "dbt": DbtCliResource(project_dir=project),
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
         },
         loggers=loggers,
     )

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 import dagster as dg
-from dagster._core.log_manager import get_log_record_metadata, has_log_record_metadata
-
 from dagster import DagsterEventType
+from dagster._core.log_manager import get_log_record_metadata, has_log_record_metadata
 
 
 @dataclass
@@ -21,6 +20,17 @@ class ProgressState:
     checks_passed: int = 0
     checks_warned: list[str] = field(default_factory=list)
     checks_failed: list[str] = field(default_factory=list)
+
+
+def stage_label(step_key: str) -> str:
+    """A reader's name for a Dagster step: `load_usage` -> `load usage/`."""
+    if step_key.startswith("load_"):
+        return f"load {step_key.removeprefix('load_')}/"
+    return {
+        "raw__run_context": "run context",
+        "dbt_build": "dbt build (staging, intermediate, marts, tests)",
+        "exports__latest": "export",
+    }.get(step_key, step_key.replace("__", "/"))
 
 
 class ProgressHandler(logging.Handler):
@@ -49,7 +59,7 @@ class ProgressHandler(logging.Handler):
         state = self.state
         if kind == DagsterEventType.STEP_START:
             state.started[step] = time.monotonic()
-            self._say(f"  - {step} ...")
+            self._say(f"  - {stage_label(step)} ...")
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
             state.materialised[step] = state.materialised.get(step, 0) + 1
         elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
@@ -66,7 +76,8 @@ class ProgressHandler(logging.Handler):
             extra = ""
             if step.startswith("dbt_build"):
                 extra = (
-                    f": {state.materialised.get(step, 0)} models/seeds, {state.checks_passed} checks "
+                    f": {state.materialised.get(step, 0)} models/seeds, "
+                    f"{state.checks_passed} checks "
                     f"passed, {len(state.checks_warned)} warned"
                 )
             self._say(f"    done in {took:.1f} s{extra}")

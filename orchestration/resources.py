@@ -22,40 +22,53 @@ def dbt_project_dir() -> Path:
 
 
 class FlexlensSettings(dg.ConfigurableResource):
-    """The installation's settings file plus the run's path overrides (None = from the file)."""
+    """The installation's settings: read from the settings file (see orchestration/settings.py),
+    or, for a run started from the command line, the exact settings it resolved (as JSON)."""
 
     settings_file: str | None = None
-    landing_dir: str | None = None
-    warehouse: str | None = None
-    exports_dir: str | None = None
+    resolved_json: str | None = None
 
     def load(self) -> Settings:
-        settings = load_settings(self.settings_file)
-        overrides = {
-            "landing_dir": self.landing_dir,
-            "warehouse": self.warehouse,
-            "exports_dir": self.exports_dir,
-        }
-        return settings.with_overrides(
-            **{key: Path(value).resolve() for key, value in overrides.items() if value}
-        )
+        if self.resolved_json:
+            return Settings.model_validate_json(self.resolved_json)
+        return load_settings(self.settings_file)
+
+    @classmethod
+    def of(cls, settings: Settings) -> FlexlensSettings:
+        return cls(resolved_json=settings.model_dump_json())
 
 
 @contextmanager
-def warehouse_connection(settings: Settings, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def warehouse_connection(
+    settings: Settings, *, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection: DuckDB allows one writer process, and dbt runs in another."""
     path = Path(settings.warehouse)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only, config={"TimeZone": "UTC"})
+    con = duckdb.connect(str(path), read_only=read_only)
     try:
+        con.execute("set TimeZone = 'UTC'")
         yield con
     finally:
         con.close()
 
 
+def dbt_executable() -> str:
+    """The dbt of this environment (the virtualenv need not be on PATH)."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
 def export_dbt_environment(settings: Settings) -> None:
     """Point dbt (parse and run alike, so partial parsing holds) at this warehouse; no telemetry."""
     os.environ["FLEXLENS_WAREHOUSE"] = str(settings.warehouse)
+    # dagster-dbt looks for `dbt` on PATH: this environment's comes first
+    bin_dir = str(Path(dbt_executable()).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")

@@ -38,7 +38,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     timezone: str = Field(
-        "UTC", description="The organisation's IANA time zone: naive timestamps, local dates, the schedule."
+        "UTC",
+        description="The organisation's IANA time zone (naive timestamps, local dates, schedule).",
     )
     currency: str = Field("USD", description="Currency of prices and costs.")
     token_price: float | None = Field(
@@ -46,19 +47,32 @@ class Settings(BaseModel):
         description="Price per Flex token for costs and break-even; unset = weighted price of the "
         "packs in force, else the 3 USD list price (flex-rules E5).",
     )
-    analysis_window_days: int = Field(365, gt=0, description="Days of history the utilisation marts look at.")
+    analysis_window_days: int = Field(
+        365, gt=0, description="Days of history the utilisation marts look at."
+    )
     inactivity_days: int = Field(90, gt=0, description="A named seat unused this long is 'unused'.")
-    new_starter_grace_days: int = Field(30, ge=0, description="Grace before a new seat counts as never used.")
+    new_starter_grace_days: int = Field(
+        30, ge=0, description="Grace before a new seat counts as never used."
+    )
     break_even_margin: float = Field(
-        0.10, ge=0, lt=1, description="A move between Flex and named must save more than this share."
+        0.10,
+        ge=0,
+        lt=1,
+        description="A move between Flex and named must save more than this share.",
     )
     landing_dir: Path = Field(Path("data/landing"), description="Folder the pipeline reads.")
-    warehouse: Path = Field(Path("data/warehouse/flexlens.duckdb"), description="DuckDB warehouse file.")
-    exports_dir: Path = Field(Path("data/exports"), description="Folder the exports are written to.")
+    warehouse: Path = Field(
+        Path("data/warehouse/flexlens.duckdb"), description="DuckDB warehouse file."
+    )
+    exports_dir: Path = Field(
+        Path("data/exports"), description="Folder the exports are written to."
+    )
     export_formats: tuple[Literal["parquet", "csv"], ...] = Field(
         ("parquet", "csv"), description="File formats written for every mart."
     )
-    export_retention_runs: int = Field(7, ge=1, description="Run folders kept under the exports folder.")
+    export_retention_runs: int = Field(
+        7, ge=1, description="Run folders kept under the exports folder."
+    )
     pii_mode: Literal["plain", "pseudonymised"] = Field(
         "plain", description="Whether exports carry e-mails, names and logins in plain text."
     )
@@ -74,7 +88,9 @@ class Settings(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/London)") from exc
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/London)"
+            ) from exc
         return value
 
     def with_overrides(self, **overrides: object) -> Settings:

@@ -10,7 +10,8 @@ import duckdb
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(
         con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
             [schema, table],
         ).fetchone()[0]
     )
@@ -44,13 +45,17 @@ def summary_lines(warehouse: Path, exports_dir: Path) -> list[str]:
             lines.append(f"sessions:   {sessions:,} by {users:,} people on {products} products")
         if _exists(con, "marts", "fct_usage_windows"):
             tokens, windows = con.execute(
-                "select coalesce(sum(tokens_charged), 0), count(*) filter (where charge_status = 'charged') "
+                "select coalesce(sum(tokens_charged), 0), "
+                "count(*) filter (where charge_status = 'charged') "
                 "from marts.fct_usage_windows"
             ).fetchone()
-            lines.append(f"tokens:     {float(tokens):,.0f} used in {windows:,} charged 24-hour windows")
+            lines.append(
+                f"tokens:     {float(tokens):,.0f} used in {windows:,} charged 24-hour windows"
+            )
         if _exists(con, "marts", "rpt_licence_recommendations"):
             saving, count = con.execute(
-                "select coalesce(sum(annual_saving), 0), count(*) from marts.rpt_licence_recommendations"
+                "select coalesce(sum(annual_saving), 0), count(*) "
+                "from marts.rpt_licence_recommendations"
             ).fetchone()
             lines.append(f"savings:    {float(saving):,.0f} a year from {count:,} recommendations")
         if _exists(con, "intermediate", "int_rows_quarantined"):

@@ -20,17 +20,28 @@ def _warehouse(tmp_path: Path, users: int) -> duckdb.DuckDBPyConnection:
 
 def test_export_writes_every_mart_and_a_manifest(tmp_path: Path) -> None:
     con = _warehouse(tmp_path, 3)
-    result = write_export(con, tmp_path / "exports", run_id="abcdef12-3456", as_of="2026-11-01T00:00:00+00:00")
+    result = write_export(
+        con, tmp_path / "exports", run_id="abcdef12-3456", as_of="2026-11-01T00:00:00+00:00"
+    )
     latest = tmp_path / "exports" / "latest"
     assert latest.is_symlink() and latest.resolve() == result.run_folder.resolve()
     assert sorted(p.name for p in latest.iterdir()) == [
-        "dim_users.csv", "dim_users.parquet", "fct_sessions.csv", "fct_sessions.parquet", "manifest.json"
+        "dim_users.csv",
+        "dim_users.parquet",
+        "fct_sessions.csv",
+        "fct_sessions.parquet",
+        "manifest.json",
     ]
     assert len(pd.read_parquet(latest / "dim_users.parquet")) == 3
     manifest = json.loads((latest / "manifest.json").read_text())
     assert manifest["row_counts"] == {"dim_users": 3, "fct_sessions": 1}
     assert manifest["as_of"] == "2026-11-01T00:00:00+00:00"
-    assert set(manifest["sha256"]) == {"dim_users.csv", "dim_users.parquet", "fct_sessions.csv", "fct_sessions.parquet"}
+    assert set(manifest["sha256"]) == {
+        "dim_users.csv",
+        "dim_users.parquet",
+        "fct_sessions.csv",
+        "fct_sessions.parquet",
+    }
 
 
 def test_a_second_export_swaps_latest_and_keeps_the_retention(tmp_path: Path) -> None:
@@ -39,7 +50,9 @@ def test_a_second_export_swaps_latest_and_keeps_the_retention(tmp_path: Path) ->
     for run in range(4):
         con = _warehouse(tmp_path, run + 1)
         folders.append(
-            write_export(con, exports, run_id=f"{run:08d}-run", as_of="x", retention_runs=2).run_folder
+            write_export(
+                con, exports, run_id=f"{run:08d}-run", as_of="x", retention_runs=2
+            ).run_folder
         )
         con.close()
     assert len(pd.read_parquet(exports / "latest" / "dim_users.parquet")) == 4

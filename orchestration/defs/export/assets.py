@@ -1,7 +1,5 @@
 """Export: the marts, once every blocking check has passed, to <exports>/latest."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import dagster as dg
@@ -17,10 +15,12 @@ def build_export_asset(mart_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
         deps=mart_keys,
         description="Every mart as Parquet and CSV in <exports>/<run>/, then swapped into latest/.",
     )
-    def exports_latest(context: dg.AssetExecutionContext, flexlens: FlexlensSettings) -> dg.MaterializeResult:
+    def exports_latest(
+        context: dg.AssetExecutionContext, flexlens: FlexlensSettings
+    ) -> dg.MaterializeResult:
         settings = flexlens.load()
         with warehouse_connection(settings, read_only=True) as con:
-            as_of = con.execute("select as_of from raw.run_context").fetchone()[0]
+            as_of = con.execute("select as_of from raw.run_context").fetchall()[0][0]
             result = write_export(
                 con,
                 Path(settings.exports_dir),

@@ -1,12 +1,10 @@
 """Ingest: the run context and one asset per landing source, loaded into the raw schema."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 
 import dagster as dg
 
-from connectors.load import SourceLoadResult, ensure_raw_tables, load_source
+from connectors.load import SOURCE_TABLES, SourceLoadResult, ensure_raw_tables, load_source
 from connectors.raw_schema import RAW_SCHEMA, RUN_CONTEXT_COLUMNS, RUN_CONTEXT_TABLE
 from orchestration.resources import FlexlensSettings, warehouse_connection
 
@@ -15,7 +13,7 @@ GROUP = "ingest"
 
 
 def parse_as_of(text: str | None) -> datetime:
-    """The run's cut-off instant: ISO 8601 with an offset (a naive time is rejected), default now."""
+    """The run's cut-off instant: ISO 8601 with an offset (naive is refused); default now."""
     if not text:
         return datetime.now(UTC).replace(microsecond=0)
     try:
@@ -27,11 +25,17 @@ def parse_as_of(text: str | None) -> datetime:
     return value.astimezone(UTC)
 
 
-@dg.asset(key=[RAW_SCHEMA, RUN_CONTEXT_TABLE], group_name=GROUP, description=(
-    "One row: the run id, its as-of cut-off (run tag flexlens/as_of, default now) and the "
-    "settings the models need."
-))
-def run_context(context: dg.AssetExecutionContext, flexlens: FlexlensSettings) -> dg.MaterializeResult:
+@dg.asset(
+    key=[RAW_SCHEMA, RUN_CONTEXT_TABLE],
+    group_name=GROUP,
+    description=(
+        "One row: the run id, its as-of cut-off (run tag flexlens/as_of, default now) and the "
+        "settings the models need."
+    ),
+)
+def run_context(
+    context: dg.AssetExecutionContext, flexlens: FlexlensSettings
+) -> dg.MaterializeResult:
     settings = flexlens.load()
     as_of = parse_as_of(context.run.tags.get(AS_OF_TAG))
     row = {
@@ -66,21 +70,6 @@ def _result_metadata(result: SourceLoadResult) -> dict[str, dg.MetadataValue | i
         "rows_loaded": result.rows_loaded,
         "rows_quarantined": result.rows_quarantined,
     }
-
-
-# landing sub-folder -> the raw tables its connector writes
-SOURCE_TABLES: dict[str, tuple[str, ...]] = {
-    "usage": ("agent_sessions",),
-    "directory": ("directory_people",),
-    "autodesk": ("autodesk_assignments", "autodesk_token_usage", "autodesk_subscriptions"),
-    "tokens": ("token_packs",),
-    "reference": (
-        "reference_prices",
-        "reference_token_rates",
-        "reference_products",
-        "reference_collections",
-    ),
-}
 
 
 def _make_source_asset(source: str, tables: tuple[str, ...]) -> dg.AssetsDefinition:

@@ -1,7 +1,5 @@
 """Transform: every dbt model, seed and test as Dagster assets and checks."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,9 +33,7 @@ class FlexlensTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
-TRANSLATOR = FlexlensTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
-)
+TRANSLATOR = FlexlensTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
 def mart_asset_keys(manifest_path: Path) -> list[dg.AssetKey]:
@@ -47,9 +43,9 @@ def mart_asset_keys(manifest_path: Path) -> list[dg.AssetKey]:
     manifest = json.loads(manifest_path.read_text())
     keys = []
     for node in manifest["nodes"].values():
-        if node["resource_type"] == "model" and len(node["fqn"]) > 1 and node["fqn"][1] == "marts":
-            if node.get("config", {}).get("enabled", True):
-                keys.append(TRANSLATOR.get_asset_key(node))
+        is_mart = node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"]
+        if is_mart and node.get("config", {}).get("enabled", True):
+            keys.append(TRANSLATOR.get_asset_key(node))
     return sorted(keys, key=lambda key: key.to_user_string())
 
 
