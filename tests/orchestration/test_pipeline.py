@@ -198,6 +198,7 @@ def test_failed_blocking_check_stops_export_and_keeps_latest(
     # a copy of the dbt project with one extra blocking test that fails
     project = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "tests").mkdir(exist_ok=True)
     (project / "tests" / "assert_no_session_from_host_h0.sql").write_text(
         "-- a returned row is any session at all (a check made to fail)\n"
         "select session_id from {{ ref('fct_sessions') }}\n"
