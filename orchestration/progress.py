@@ -16,6 +16,7 @@ from dagster._core.log_manager import get_log_record_metadata, has_log_record_me
 @dataclass
 class ProgressState:
     started: dict[str, float] = field(default_factory=dict)
+    durations: dict[str, float] = field(default_factory=dict)
     materialised: dict[str, int] = field(default_factory=dict)
     checks_passed: int = 0
     checks_warned: list[str] = field(default_factory=list)
@@ -73,6 +74,7 @@ class ProgressHandler(logging.Handler):
                 state.checks_failed.append(name)
         elif kind == DagsterEventType.STEP_SUCCESS:
             took = time.monotonic() - state.started.get(step, time.monotonic())
+            state.durations[step] = took
             extra = ""
             if step.startswith("dbt_build"):
                 extra = (
