@@ -16,8 +16,15 @@ def _no_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DO_NOT_TRACK", "1")
     monkeypatch.setenv("DAGSTER_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    for name in ("FLEXLENS_SETTINGS", "FLEXLENS_LANDING", "FLEXLENS_EXPORTS"):
-        monkeypatch.delenv(name, raising=False)
+    # no settings, paths or API credentials leak in from the developer's shell
+    for name in list(os.environ):
+        if name.startswith(("FLEXLENS_APS_", "FLEXLENS_GRAPH_")) or name in (
+            "FLEXLENS_SETTINGS",
+            "FLEXLENS_LANDING",
+            "FLEXLENS_EXPORTS",
+            "FLEXLENS_DBT_PROJECT_DIR",
+        ):
+            monkeypatch.delenv(name, raising=False)
     # dbt reads the warehouse path from here; restore whatever a test's run sets
     monkeypatch.setenv("FLEXLENS_WAREHOUSE", os.environ.get("FLEXLENS_WAREHOUSE", ""))
 

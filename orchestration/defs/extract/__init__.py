@@ -1,0 +1,1 @@
+"""Extract: the API pulls into the landing folder (Insights, Graph)."""
