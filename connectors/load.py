@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.files import autodesk, directory, reference, tokens, usage
+from connectors.files import autodesk, directory, flexlm, reference, tokens, usage
 from connectors.files.common import (
     BAD_VALUE,
     QUARANTINE_TABLE,
@@ -48,7 +48,7 @@ from connectors.raw_schema import (
 
 logger = logging.getLogger(__name__)
 
-SOURCES: tuple[str, ...] = ("usage", "directory", "autodesk", "tokens", "reference")
+SOURCES: tuple[str, ...] = ("usage", "directory", "autodesk", "tokens", "reference", "flexlm")
 
 # landing sub-folder -> the raw tables its files fill (besides quarantine)
 SOURCE_TABLES: dict[str, tuple[str, ...]] = {
@@ -57,6 +57,7 @@ SOURCE_TABLES: dict[str, tuple[str, ...]] = {
     "autodesk": autodesk.TABLES,
     "tokens": (tokens.TABLE,),
     "reference": reference.TABLES,
+    "flexlm": flexlm.TABLES,
 }
 
 SOURCE_SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -65,6 +66,7 @@ SOURCE_SUFFIXES: dict[str, tuple[str, ...]] = {
     "autodesk": autodesk.SUFFIXES,
     "tokens": tokens.SUFFIXES,
     "reference": reference.SUFFIXES,
+    "flexlm": flexlm.SUFFIXES,
 }
 
 Reader = Callable[[Path], Iterator[Chunk]]
@@ -135,6 +137,8 @@ def _reader(source: str, ad_column_map: Mapping[str, str | None] | None) -> Read
         return tokens.read_file
     if source == "reference":
         return reference.read_file
+    if source == "flexlm":
+        return flexlm.read_file
     raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
 
 

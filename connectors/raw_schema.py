@@ -105,6 +105,49 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
     "reference_token_rates": ("product", "tokens_per_day", "effective_from", "effective_to"),
     "reference_products": ("alias", "product"),
     "reference_collections": ("collection", "product"),
+    # flexlm/ FlexNet debug logs (connectors/flexlm): one row per licence checkout (OUT..IN, or
+    # closed by a restart / the end of the log, or opened at the start of the log); times are the
+    # server's wall clock as written; _source_row = the OUT line (else the IN line)
+    "flexlm_sessions": (
+        "server",
+        "feature",
+        "feature_suffix",
+        "feature_version",
+        "user_name",
+        "host",
+        "licenses",
+        "out_at",
+        "in_at",
+        "opened_by",  # out | start_of_log | restart
+        "closed_by",  # in | restart | end_of_log
+        "out_row",
+        "in_row",
+        "in_reason",
+    ),
+    # flexlm/ debug log lines that are not checkouts: denied | unsupported | server_start
+    "flexlm_events": (
+        "server",
+        "event",
+        "event_at",
+        "feature",
+        "feature_suffix",
+        "feature_version",
+        "user_name",
+        "host",
+        "licenses",
+        "detail",
+    ),
+    # flexlm/ licence files: one row per INCREMENT/FEATURE line (licenses = the count as written)
+    "flexlm_licences": (
+        "server",
+        "keyword",
+        "feature",
+        "feature_suffix",
+        "vendor",
+        "version",
+        "expires",
+        "licenses",
+    ),
     # rows a connector could not turn into a raw row (unreadable line, unrecognised file, ...)
     "quarantine": ("source", "reason", "value", "record"),
 }
@@ -125,6 +168,8 @@ RUN_CONTEXT_TABLE = "run_context"
 
 # raw.run_context: one row describing the run being built (written at the start of each run);
 # the settings dbt models need travel here as data, so changing them never forces a re-parse.
+# Every column but run_id, as_of and org_timezone is the setting of the same name
+# (orchestration/settings.py); stg_run__context types them for the models.
 RUN_CONTEXT_COLUMNS: dict[str, str] = {
     "run_id": "varchar",
     "as_of": "varchar",  # ISO 8601 with offset
@@ -135,4 +180,11 @@ RUN_CONTEXT_COLUMNS: dict[str, str] = {
     "inactivity_days": "integer",
     "new_starter_grace_days": "integer",
     "break_even_margin": "double",
+    # Flex token forecast (docs/tokens.md)
+    "token_burn_window_days": "integer",
+    "token_top_up_lead_days": "integer",
+    "token_horizon_days": "integer",
+    "token_horizon_date": "date",  # null = as-of date + token_horizon_days
+    "token_pack_sizes": "varchar",  # the list as DuckDB writes it, e.g. [500, 1000, 5000]
+    "token_run_out_warning_days": "integer",
 }

@@ -39,6 +39,7 @@ from .clock import (
     next_month,
 )
 from .directory import snapshot_days, write_snapshots
+from .flexlm import write_network_logs
 from .people import SLOTS, WORKDAY_PERSONAS, Population, build_population
 from .sessions import BAD_KINDS, BAD_TIMESTAMP, Sessions, bad_rows, generate_month
 from .writers import (
@@ -52,7 +53,7 @@ from .writers import (
 logger = logging.getLogger(__name__)
 
 MANIFEST = "_sample.json"
-SUBFOLDERS: tuple[str, ...] = ("usage", "directory", "autodesk", "tokens", "reference")
+SUBFOLDERS: tuple[str, ...] = ("usage", "directory", "autodesk", "tokens", "reference", "flexlm")
 WRONG_FIELD_COUNT = "wrong_field_count"
 _JSONL_TARGET_SESSIONS = 300
 
@@ -74,6 +75,7 @@ class SampleSummary:
     token_usage_rows: int = 0
     tokens_billed: int = 0
     autodesk_differences: dict[str, int] = field(default_factory=dict)
+    network: dict[str, object] = field(default_factory=dict)  # FlexNet logs (sample/flexlm.py)
 
 
 def _choose_second_agent(pop: Population, month_days: int, seed: int) -> np.ndarray:
@@ -333,6 +335,12 @@ def generate_organisation(
     )
     written += [packs_path, rates_path]
 
+    # --- FlexNet licence servers (network licences)
+    network_files, network = write_network_logs(
+        folders["flexlm"], pop, window_start, end_day, as_of, seed
+    )
+    written += network_files
+
     diff_counts = {k: 0 for k in ("autodesk_only", "agent_only", "token_mismatch")}
     for d in differences:
         diff_counts[str(d["kind"])] += 1
@@ -350,6 +358,7 @@ def generate_organisation(
         token_usage_rows=len(usage),
         tokens_billed=int(usage.tokens.sum()),
         autodesk_differences=diff_counts,
+        network=asdict(network),
     )
     manifest = {
         "arguments": {

@@ -26,8 +26,9 @@ subscriptions as (
     select * from {{ ref('stg_autodesk__subscriptions') }}
 ),
 
+-- staging rejects, plus packs expiring before they are bought and repeated order ids
 packs as (
-    select * from {{ ref('stg_tokens__packs') }}
+    select * from {{ ref('int_token_packs_deduplicated') }}
 ),
 
 reference_prices as (
@@ -53,6 +54,26 @@ name_aliases as (
 
 catalogue as (
     select * from {{ ref('product_catalogue') }}
+),
+
+network_sessions as (
+    select * from {{ ref('int_network_sessions_resolved') }}
+),
+
+network_events as (
+    select * from {{ ref('stg_flexlm__events') }}
+),
+
+network_denials as (
+    select * from {{ ref('int_network_denials_resolved') }}
+),
+
+network_licences as (
+    select * from {{ ref('stg_flexlm__licences') }}
+),
+
+network_features as (
+    select * from {{ ref('int_network_features_mapped') }}
 ),
 
 unioned as (
@@ -200,6 +221,51 @@ unioned as (
         source_row
     from reference_collections
     where reject_reason is not null
+    union all
+    select
+        'flexlm' as source,
+        'sessions' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
+    from network_sessions
+    where reject_reason is not null
+    union all
+    select
+        'flexlm' as source,
+        'denials' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
+    from network_denials
+    where reject_reason is not null
+    union all
+    select
+        'flexlm' as source,
+        'events' as entity,
+        reject_reason as reason,
+        reject_value as value,
+        source_file,
+        source_row
+    from network_events
+    where reject_reason is not null and coalesce(event, '') <> 'denied'
+    union all
+    select
+        'flexlm' as source,
+        'licences' as entity,
+        coalesce(network_licences.reject_reason, 'unknown_product') as reason,
+        case
+            when network_licences.reject_reason is not null then network_licences.reject_value
+            else network_licences.feature
+        end as value,
+        network_licences.source_file,
+        network_licences.source_row
+    from network_licences
+    left join network_features
+        on network_licences.feature = network_features.feature
+    where network_licences.reject_reason is not null or network_features.product is null
 ),
 
 final as (

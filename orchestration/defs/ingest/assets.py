@@ -38,17 +38,13 @@ def run_context(
 ) -> dg.MaterializeResult:
     settings = flexlens.load()
     as_of = parse_as_of(context.run.tags.get(AS_OF_TAG))
+    # every other column of raw.run_context is the setting of the same name
     row = {
-        "run_id": context.run.run_id,
-        "as_of": as_of.isoformat(),
-        "org_timezone": settings.timezone,
-        "currency": settings.currency,
-        "token_price": settings.token_price,
-        "analysis_window_days": settings.analysis_window_days,
-        "inactivity_days": settings.inactivity_days,
-        "new_starter_grace_days": settings.new_starter_grace_days,
-        "break_even_margin": settings.break_even_margin,
+        name: getattr(settings, name)
+        for name in RUN_CONTEXT_COLUMNS
+        if name not in ("run_id", "as_of", "org_timezone")
     }
+    row.update(run_id=context.run.run_id, as_of=as_of.isoformat(), org_timezone=settings.timezone)
     columns = ", ".join(f"{name} {kind}" for name, kind in RUN_CONTEXT_COLUMNS.items())
     with warehouse_connection(settings) as con:
         ensure_raw_tables(con)
