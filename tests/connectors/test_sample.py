@@ -762,10 +762,12 @@ def _minute_model(sessions: list[tuple[int, int]]) -> list[tuple[int, str]]:
     window_end = -1
     t = 0
     while t < horizon:
-        if t == window_end and in_use[t]:
+        # a renewal needs use running across the window's end (F4); use that merely starts at
+        # that instant is a fresh launch (windows are half-open: [start, start + 24 h))
+        if t == window_end and in_use[t] and in_use[t - 1]:
             out.append((t, "renewal"))
             window_end = t + 1440
-        elif t >= window_end and in_use[t] and (t == 0 or not in_use[t - 1] or t == window_end):
+        elif t >= window_end and in_use[t] and (t == 0 or not in_use[t - 1]):
             run = t
             while in_use[run]:
                 run += 1
