@@ -10,9 +10,11 @@ An unknown key is an error, never ignored.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 SETTINGS_ENV = "FLEXLENS_SETTINGS"
+MAX_TOKEN_PACK_SIZE = 100_000
+MAX_TOKEN_PACK_COMBINATIONS = 100_000
 DEFAULT_SETTINGS_FILE = "flexlens.toml"
 PATH_ENV = {
     "landing_dir": "FLEXLENS_LANDING",
@@ -60,6 +64,43 @@ class Settings(BaseModel):
         lt=1,
         description="A move between Flex and named must save more than this share.",
     )
+    # Flex tokens: forecast, top-up and warnings (docs/tokens.md)
+    token_burn_window_days: int = Field(
+        90,
+        gt=0,
+        le=3660,
+        description="Trailing days whose token use makes the forecast's burn rate (per weekday).",
+    )
+    token_top_up_lead_days: int = Field(
+        14,
+        ge=0,
+        le=365,
+        description="Days from ordering tokens to being able to use them: a top-up must be "
+        "ordered this long before the run-out date.",
+    )
+    token_horizon_days: int = Field(
+        365,
+        gt=0,
+        le=1830,
+        description="Days after the as-of date the tokens to buy must last (the forecast horizon).",
+    )
+    token_horizon_date: date | None = Field(
+        None,
+        description="A fixed forecast horizon (e.g. the end of the budget year); wins over "
+        "token_horizon_days.",
+    )
+    token_pack_sizes: tuple[int, ...] = Field(
+        (500, 1000, 5000),
+        min_length=1,
+        max_length=6,
+        description="Token pack sizes the organisation buys: tokens to buy are rounded up to the "
+        "smallest total a combination of them makes.",
+    )
+    token_run_out_warning_days: int = Field(
+        30,
+        ge=0,
+        description="Warn when the forecast runs out of tokens within this many days of the as-of.",
+    )
     landing_dir: Path = Field(Path("data/landing"), description="Folder the pipeline reads.")
     warehouse: Path = Field(
         Path("data/warehouse/flexlens.duckdb"), description="DuckDB warehouse file."
@@ -75,6 +116,28 @@ class Settings(BaseModel):
     )
     pii_mode: Literal["plain", "pseudonymised"] = Field(
         "plain", description="Whether exports carry e-mails, names and logins in plain text."
+    )
+    csv_bom: bool = Field(
+        False, description="Start every exported CSV with a UTF-8 byte-order mark (for Excel)."
+    )
+    freshness_limit_hours: float = Field(
+        72,
+        gt=0,
+        description="Warn when the newest session started longer than this before the as-of.",
+    )
+    volume_band: float = Field(
+        0.5,
+        gt=0,
+        description="Warn when a mart's rows differ from the median of earlier runs by more than "
+        "this share.",
+    )
+    volume_history_runs: int = Field(
+        7, ge=1, description="Earlier runs whose row counts make the median of the volume check."
+    )
+    postgres_schema: str = Field(
+        "flexlens",
+        pattern=r"^[a-z_][a-z0-9_]{0,47}$",
+        description="PostgreSQL schema BI tools read (when FLEXLENS_POSTGRES_DSN is set).",
     )
     schedule_cron: str = Field("0 6 * * *", description="When the daily run starts, in `timezone`.")
     ad_column_map: dict[str, str] = Field(
@@ -92,6 +155,24 @@ class Settings(BaseModel):
                 f"unknown time zone {value!r} (use an IANA name such as Europe/London)"
             ) from exc
         return value
+
+    @field_validator("token_pack_sizes")
+    @classmethod
+    def _usable_pack_sizes(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(size <= 0 or size > MAX_TOKEN_PACK_SIZE for size in value):
+            raise ValueError(f"pack sizes must be whole tokens from 1 to {MAX_TOKEN_PACK_SIZE:,}")
+        sizes = tuple(sorted(set(value)))
+        # the forecast tries every count of each smaller pack below largest/gcd (more copies
+        # could be swapped for larger packs): keep that search small
+        largest = sizes[-1]
+        combinations = math.prod(largest // math.gcd(size, largest) for size in sizes[:-1])
+        if combinations > MAX_TOKEN_PACK_COMBINATIONS:
+            raise ValueError(
+                f"pack sizes {list(sizes)} make {combinations:,} combinations to try (at most "
+                f"{MAX_TOKEN_PACK_COMBINATIONS:,}): use fewer sizes or sizes with common "
+                "divisors (e.g. multiples of 100)"
+            )
+        return sizes
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given values replaced (None values are ignored)."""

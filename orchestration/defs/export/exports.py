@@ -4,6 +4,13 @@
 ``<exports>/latest`` is then switched to it with one rename of a symbolic link, so a reader sees
 either the previous complete export or the new one, never a mix. A run that fails before the
 export leaves ``latest`` as it was.
+
+CSV files are safe to open in a spreadsheet: a text cell that starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return gets a leading apostrophe (``'``), so it is shown as text and
+never evaluated as a formula (OWASP "CSV injection"). Numbers, dates and times are written as
+they are. With ``csv_bom`` the files start with a UTF-8 byte-order mark (Excel then reads them
+as UTF-8). In PII mode ``pseudonymised`` every file (and PostgreSQL) gets pseudonyms instead of
+e-mails, names and logins (pseudonymise.py).
 """
 
 from __future__ import annotations
@@ -14,17 +21,24 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
+
+from orchestration.defs.export.pseudonymise import Pseudonymiser, pseudonymised_expression
 
 log = logging.getLogger(__name__)
 
 MARTS_SCHEMA = "marts"
 LATEST = "latest"
 _RUN_FOLDER = re.compile(r"^\d{8}T\d{6}Z_[0-9a-f]{8}$")
+UTF8_BOM = b"\xef\xbb\xbf"
+# a text cell starting with one of these is a formula to a spreadsheet (OWASP CSV injection)
+FORMULA_TRIGGER = r"^[=+\-@\t\r]"
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,65 @@ def run_folder_name(run_id: str, now: datetime | None = None) -> str:
     return f"{stamp}_{run_id.replace('-', '')[:8]}"
 
 
+def mart_columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of a mart's columns, in order."""
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [MARTS_SCHEMA, mart],
+    ).fetchall()
+    return [(name, data_type) for name, data_type in rows]
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def neutralised_expression(column_sql: str) -> str:
+    """SQL for a text cell a spreadsheet would evaluate: prefixed with an apostrophe."""
+    return (
+        f"case when regexp_matches({column_sql}, '{FORMULA_TRIGGER}') "
+        f"then chr(39) || {column_sql} else {column_sql} end"
+    )
+
+
+def export_select(
+    con: duckdb.DuckDBPyConnection,
+    mart: str,
+    *,
+    pseudonymiser: Pseudonymiser | None = None,
+    csv: bool = False,
+) -> str:
+    """The SELECT that produces a mart as delivered (pseudonymised; neutralised for CSV)."""
+    expressions = []
+    for name, data_type in mart_columns(con, mart):
+        column = quote_identifier(name)
+        expression = column
+        if pseudonymiser is not None:
+            expression = pseudonymised_expression(column, name, data_type)
+        is_text = data_type.upper() == "VARCHAR" or expression != column
+        if csv and is_text:
+            expression = neutralised_expression(expression)
+        expressions.append(column if expression == column else f"{expression} as {column}")
+    return f"select {', '.join(expressions)} from {MARTS_SCHEMA}.{quote_identifier(mart)}"
+
+
+def _write_csv(con: duckdb.DuckDBPyConnection, select: str, target: Path, *, bom: bool) -> None:
+    if not bom:
+        con.execute(f"copy ({select}) to {_sql_path(target)} (format csv, header true)")
+        return
+    plain = target.with_name(target.name + ".nobom")
+    con.execute(f"copy ({select}) to {_sql_path(plain)} (format csv, header true)")
+    with target.open("wb") as out, plain.open("rb") as source:
+        out.write(UTF8_BOM)
+        shutil.copyfileobj(source, out, 1 << 20)
+    plain.unlink()
+
+
 def write_export(
     con: duckdb.DuckDBPyConnection,
     exports_dir: Path,
@@ -64,25 +137,34 @@ def write_export(
     as_of: str,
     formats: tuple[str, ...] = ("parquet", "csv"),
     retention_runs: int = 7,
+    csv_bom: bool = False,
+    pseudonymiser: Pseudonymiser | None = None,
+    checks: Sequence[Mapping[str, Any]] = (),
 ) -> ExportResult:
-    """Write every mart to a new run folder, then point `latest` at it atomically."""
+    """Write every mart to a new run folder, then point `latest` at it atomically.
+
+    `checks` (the run's check outcomes) go into manifest.json as they are.
+    """
     exports_dir.mkdir(parents=True, exist_ok=True)
     folder = exports_dir / run_folder_name(run_id)
     staging = exports_dir / f".{folder.name}.partial"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
+    if pseudonymiser is not None:
+        pseudonymiser.register(con)
     row_counts: dict[str, int] = {}
     files: dict[str, str] = {}
     for mart in list_marts(con):
-        relation = f'{MARTS_SCHEMA}."{mart}"'
+        relation = f"{MARTS_SCHEMA}.{quote_identifier(mart)}"
         row_counts[mart] = int(con.execute(f"select count(*) from {relation}").fetchone()[0])
         if "parquet" in formats:
-            target = staging / f"{mart}.parquet"
-            con.execute(f"copy {relation} to '{target}' (format parquet, compression zstd)")
+            select = export_select(con, mart, pseudonymiser=pseudonymiser)
+            target = _sql_path(staging / f"{mart}.parquet")
+            con.execute(f"copy ({select}) to {target} (format parquet, compression zstd)")
         if "csv" in formats:
-            target = staging / f"{mart}.csv"
-            con.execute(f"copy {relation} to '{target}' (format csv, header true)")
+            select = export_select(con, mart, pseudonymiser=pseudonymiser, csv=True)
+            _write_csv(con, select, staging / f"{mart}.csv", bom=csv_bom)
     for path in sorted(staging.iterdir()):
         files[path.name] = _sha256(path)
     manifest = {
@@ -91,6 +173,10 @@ def write_export(
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "row_counts": row_counts,
         "sha256": files,
+        "pii_mode": "plain" if pseudonymiser is None else "pseudonymised",
+        "pii_key_id": None if pseudonymiser is None else pseudonymiser.key_id,
+        "csv": {"utf8_bom": csv_bom, "formula_cells_neutralised": True},
+        "checks": [dict(check) for check in checks],
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     staging.rename(folder)
