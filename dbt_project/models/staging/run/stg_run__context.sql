@@ -14,7 +14,14 @@ typed as (
         cast(analysis_window_days as integer) as analysis_window_days,
         cast(inactivity_days as integer) as inactivity_days,
         cast(new_starter_grace_days as integer) as new_starter_grace_days,
-        cast(break_even_margin as decimal(9, 6)) as break_even_margin
+        cast(break_even_margin as decimal(9, 6)) as break_even_margin,
+        cast(token_burn_window_days as integer) as token_burn_window_days,
+        cast(token_top_up_lead_days as integer) as token_top_up_lead_days,
+        cast(token_horizon_days as integer) as token_horizon_days,
+        cast(token_horizon_date as date) as token_horizon_date,
+        -- the pack sizes as a comma-separated list without spaces or brackets: 500,1000,5000
+        replace(replace(replace(token_pack_sizes, '[', ''), ']', ''), ' ', '') as token_pack_sizes,
+        cast(token_run_out_warning_days as integer) as token_run_out_warning_days
     from context
 ),
 
@@ -29,7 +36,13 @@ final as (
         analysis_window_days,
         inactivity_days,
         new_starter_grace_days,
-        break_even_margin
+        break_even_margin,
+        token_burn_window_days,
+        token_top_up_lead_days,
+        token_horizon_days,
+        token_horizon_date,
+        token_pack_sizes,
+        token_run_out_warning_days
     from typed
 )
 
