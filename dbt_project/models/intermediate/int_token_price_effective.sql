@@ -6,7 +6,7 @@ with run as (
 ),
 
 packs as (
-    select * from {{ ref('stg_tokens__packs') }}
+    select * from {{ ref('int_token_packs_deduplicated') }}
     where reject_reason is null
 ),
 

@@ -1,8 +1,10 @@
 """Token warnings as Dagster asset checks: run-out soon, tokens expiring unused, overdrawn days.
 
-They warn and never block (severity WARN, ``blocking=False``): the export goes ahead and the
+They warn and never block: each result has severity WARN, so the export goes ahead and the
 warnings appear in the run's output, the Dagster UI and rpt_data_quality. The wording comes from
-facts.py, which the run summary shares.
+facts.py, which the run summary shares. They are declared ``blocking=True`` only so that
+Dagster orders the data-quality report and the export after them (a WARN result never stops a
+downstream asset), and their outcomes always reach rpt_data_quality and manifest.json.
 """
 
 from pathlib import Path
@@ -40,7 +42,7 @@ def build_token_checks(manifest_path: Path) -> list[dg.AssetChecksDefinition]:
     keys = _mart_keys(manifest_path)
     specs = [
         dg.AssetCheckSpec(
-            name=check, asset=keys[mart], description=DESCRIPTIONS[check], blocking=False
+            name=check, asset=keys[mart], description=DESCRIPTIONS[check], blocking=True
         )
         for check, mart in MART_OF_CHECK.items()
         if mart in keys
