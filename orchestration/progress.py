@@ -31,6 +31,11 @@ def stage_label(step_key: str) -> str:
         "raw__run_context": "run context",
         "dbt_build": "dbt build (staging, intermediate, marts, tests)",
         "exports__latest": "export",
+        "exports__report": "report",
+        "exports__postgres": "PostgreSQL delivery",
+        "quality_checks": "quality checks",
+        "marts__rpt_data_quality": "data-quality report",
+        "token_warnings": "token warnings",
     }.get(step_key, step_key.replace("__", "/"))
 
 

@@ -92,7 +92,7 @@ def _report(run: dict) -> pd.DataFrame:
 def test_a_warning_is_reported_and_does_not_block(gate_run: dict) -> None:
     assert gate_run["code"] == 0, gate_run["output"]
     output = gate_run["output"]
-    assert "- quality_checks ..." in output and "- export ..." in output
+    assert "- quality checks ..." in output and "- export ..." in output
     assert "warnings:   marts/fct_sessions:row_volume" in output
     report = _report(gate_run)
     volume = report[

@@ -59,8 +59,8 @@ def test_the_daily_run_writes_the_report_beside_the_exports(daily_run) -> None:
     assert report.is_file()
     # written into the run folder that latest points at, after the export
     assert (latest.resolve() / "report.html").samefile(report)
-    assert "  - exports/report ...\n    report written to " in output
-    assert output.index("  - export ...") < output.index("  - exports/report ...")
+    assert "  - report ...\n    report written to " in output
+    assert output.index("  - export ...") < output.index("  - report ...")
     assert f"report:     {report}  (flexlens report --open)" in output
     html = report.read_text(encoding="utf-8")
     assert 'id="missing-marts"' not in html, "a mart of the sample organisation is missing"
