@@ -55,8 +55,8 @@
     known per session, so it is spread evenly over the session's open time. -#}
 {% macro billing_prorated_active(active, overlap, duration) -%}
     case
-        when {{ duration }} = 0 then cast({{ active }} as {{ type_double() }})
-        else cast({{ active }} as {{ type_double() }}) * {{ overlap }} / {{ duration }}
+        when ({{ duration }}) = 0 then cast({{ active }} as {{ type_double() }})
+        else cast({{ active }} as {{ type_double() }}) * ({{ overlap }}) / ({{ duration }})
     end
 {%- endmacro %}
 
@@ -65,18 +65,25 @@
     cast({{ expr }} as {{ dbt.type_string() }})
 {%- endmacro %}
 
-{#- Midnight at the start of local date `d` in zone `tz`, as epoch seconds (DST-correct: the
-    wall-clock midnight is converted through the zone, so local days last 23, 24 or 25 hours). -#}
-{% macro billing_local_midnight_epoch(d, tz) -%}
-    {{ epoch_seconds(local_to_tstz('cast(' ~ d ~ ' as ' ~ dbt.type_timestamp() ~ ')', tz)) }}
+{#- The UTC calendar date of an instant given in epoch seconds (date + integer days works on
+    every engine, and costs no time-zone conversion). -#}
+{% macro billing_epoch_utc_date(secs) -%}
+    (cast('1970-01-01' as date) + cast({{ billing_floor_div(secs, 86400) }} as integer))
 {%- endmacro %}
 
-{#- The ref of the model that chains usage intervals into windows: the numpy model on DuckDB,
-    the recursive SQL twin elsewhere (or on DuckDB with var billing_chain_engine = 'sql'). -#}
-{% macro billing_chain_engine() -%}
-    {%- if target.type == 'duckdb' and var('billing_chain_engine', 'numpy') != 'sql' -%}
+{#- Which engine computes the windows: 'numpy' (int_usage_windows_numpy, a dbt Python model) on
+    DuckDB, 'sql' (int_usage_windows_sql and the recursive chain before it) on other engines, or
+    on DuckDB with var billing_engine = 'sql'. -#}
+{% macro billing_engine() -%}
+    {%- if target.type == 'duckdb' and var('billing_engine', 'numpy') != 'sql' -%}
         {{ return('numpy') }}
     {%- else -%}
         {{ return('sql') }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The materialization of the SQL twin's models: views where the numpy engine does the work
+    (unit tests and the engine comparison read them), tables where they are the engine. -#}
+{% macro billing_sql_twin_materialization() -%}
+    {{ return('view' if billing_engine() == 'numpy' else 'table') }}
 {%- endmacro %}
