@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from connectors.sample import generate_organisation
-    from orchestration.cli import _dagster_home, _prepare_environment, run_pipeline
+    from orchestration.cli import CliError, _dagster_home, _prepare_environment, run_pipeline
     from orchestration.progress import ProgressState, stage_label
     from orchestration.settings import load_settings
 
@@ -139,9 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     sampler = MemorySampler()
     started = time.perf_counter()
     with sampler:
-        code = run_pipeline(
-            settings, as_of=sample["as_of"], out=StageTracker(sampler, not args.quiet), state=state
-        )
+        try:
+            code = run_pipeline(
+                settings,
+                as_of=sample["as_of"],
+                out=StageTracker(sampler, not args.quiet),
+                state=state,
+            )
+        except CliError as exc:  # still report the figures of the stages that ran
+            print(f"run failed: {exc}")
+            code = 1
     total = time.perf_counter() - started
     con = duckdb.connect(str(warehouse), read_only=True)
     sessions = con.execute("select count(*) from marts.fct_sessions").fetchall()[0][0]

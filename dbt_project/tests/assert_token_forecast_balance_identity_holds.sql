@@ -16,7 +16,8 @@ running as (
         sum(projected_shortfall) over (
             order by forecast_date rows between unbounded preceding and current row
         ) as shortfall_to_date,
-        lag(projected_balance) over (order by forecast_date) as previous_balance
+        lag(projected_balance) over (order by forecast_date) as previous_balance,
+        row_number() over (order by forecast_date) as day_number
     from forecast_daily
 ),
 
@@ -25,7 +26,9 @@ broken as (
         forecast_date,
         'projected_balance <> projected_tokens_in_packs - shortfall to date' as broken_rule
     from running
-    where abs(projected_balance - (projected_tokens_in_packs - shortfall_to_date)) > 0.001
+    -- the projection is rounded to 4 decimals each day: a running identity may drift by up to
+    -- 0.0001 a day (a year at 20,000 people drifted 0.0011), so the tolerance grows with the day
+    where abs(projected_balance - (projected_tokens_in_packs - shortfall_to_date)) > 0.001 + 0.0001 * day_number
     union all
     select
         running.forecast_date,
