@@ -290,17 +290,20 @@ def worker(method: str, warehouse: Path) -> dict[str, Any]:
 def run(
     sizes: list[int], methods: list[str], json_path: Path, timeout: int, repeat: int = 1
 ) -> list[dict[str, Any]]:
-    """Each method `repeat` times per size, each run in a fresh process; the fastest is kept
-    (other work on a shared machine only ever slows a run down) and every time is recorded."""
+    """Each method `repeat` times per size, each run in a fresh process, the methods interleaved
+    (A B C A B C ...) so that they share the machine's conditions; the fastest run of each is
+    kept (other work on a shared machine only ever slows a run down), every time recorded."""
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch:
         for size in sizes:
             warehouse = Path(scratch) / f"bench_{size}.duckdb"
             sessions = prepare_warehouse(warehouse, size)
-            for method in methods:
-                runs: list[dict[str, Any]] = []
-                error = None
-                for _ in range(repeat):
+            runs: dict[str, list[dict[str, Any]]] = {m: [] for m in methods}
+            errors: dict[str, str] = {}
+            for _ in range(repeat):
+                for method in methods:
+                    if method in errors:
+                        continue
                     try:
                         command = [sys.executable, __file__, "--worker", method]
                         proc = subprocess.run(
@@ -310,24 +313,23 @@ def run(
                             timeout=timeout,
                             check=True,
                         )
-                        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+                        runs[method].append(json.loads(proc.stdout.strip().splitlines()[-1]))
                     except subprocess.TimeoutExpired:
-                        error = f"timeout after {timeout} s"
-                        break
+                        errors[method] = f"timeout after {timeout} s"
                     except subprocess.CalledProcessError as err:
-                        error = err.stderr[-2000:]
-                        break
+                        errors[method] = err.stderr[-2000:]
+            for method in methods:
                 row: dict[str, Any] = {"method": method, "sessions": sessions, "rows": sessions}
-                if runs:
-                    row.update(min(runs, key=lambda r: r["seconds"]))
-                    row["all_seconds"] = [r["seconds"] for r in runs]
+                if runs[method]:
+                    row.update(min(runs[method], key=lambda r: r["seconds"]))
+                    row["all_seconds"] = [r["seconds"] for r in runs[method]]
                     row["rows_per_second"] = row["rows"] / row["seconds"]
                     if "windows" not in row:
                         row["windows"] = _count_windows(warehouse)
                 else:
                     row["seconds"] = None
-                if error:
-                    row["error"] = error
+                if method in errors:
+                    row["error"] = errors[method]
                 results.append(row)
                 _print_row(row)
     json_path.parent.mkdir(parents=True, exist_ok=True)

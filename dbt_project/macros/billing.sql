@@ -1,6 +1,7 @@
 {#- Helpers of the Flex billing engine (models/intermediate/billing, models/marts/billing).
     Durations are whole epoch seconds (bigint) from portability.sql's `epoch_seconds()`, so every
-    engine does the same integer arithmetic; only the `spark__` variants differ. -#}
+    engine does the same integer arithmetic; the dialect differences stay in portability.sql's
+    dispatched macros, which these call. -#}
 
 {#- Seconds in one Flex window (flex-rules F2: 24 hours, not a calendar day). -#}
 {% macro billing_window_seconds() %}86400{% endmacro %}
@@ -22,7 +23,7 @@
 
 {#- The largest number of days one usage interval (or one session) may span: the expansions of
     intervals into windows and local days join a list of day offsets 0..N. An interval longer
-    than that fails tests/assert_usage_intervals_within_day_offsets.sql rather than being cut. -#}
+    than that fails tests/assert_usage_within_expansion_bounds.sql rather than being cut. -#}
 {% macro billing_max_span_days() %}{{ return(var('billing_max_span_days', 3660) | int) }}{% endmacro %}
 
 {#- One row per day offset 0..billing_max_span_days(), column `day_offset` (bigint). -#}

@@ -349,15 +349,15 @@ with partitions as (
     select
         user_key,
         product,
-        row_number() over (order by user_key, product) - 1 as partition_id
+        cast(row_number() over (order by user_key, product) - 1 as integer) as partition_id
     from (select distinct user_key, product from sessions) as keys
 )
 select
     partitions.partition_id,
     cast(floor(epoch(sessions.started_at)) as bigint) as started_epoch,
     cast(floor(epoch(sessions.ended_at)) as bigint) as ended_epoch,
-    cast(coalesce(sessions.active_seconds, -1) as bigint) as active_seconds,
-    cast(hash(sessions.host) & 4294967295 as bigint) as host_code,
+    cast(coalesce(sessions.active_seconds, -1) as integer) as active_seconds,
+    cast(hash(sessions.host) & 4294967295 as uinteger) as host_code,
     coalesce(sessions.is_open_at_as_of, false) as is_open_at_as_of
 from sessions
 inner join partitions
@@ -399,7 +399,8 @@ def model(dbt: Any, session: Any) -> Any:
     del columns
     windows = compute_windows_parallel(*arrays.values(), grace_seconds)
     del arrays
-    partition = pa.array(windows.pop("partition"))
+    # names as dictionary arrays over the (small) list of people and products: no copies
+    partition = pa.array(windows.pop("partition").astype(np.int32))
     active = windows.pop("active_seconds")
     renewal = windows["window_index"] > 0
     opened_by = pa.DictionaryArray.from_arrays(
@@ -407,8 +408,12 @@ def model(dbt: Any, session: Any) -> Any:
     ).cast(pa.string())
     return pa.table(
         {
-            "user_key": names.column("user_key").take(partition),
-            "product": names.column("product").take(partition),
+            "user_key": pa.DictionaryArray.from_arrays(
+                partition, names.column("user_key").combine_chunks()
+            ),
+            "product": pa.DictionaryArray.from_arrays(
+                partition, names.column("product").combine_chunks()
+            ),
             "window_start_epoch": windows["window_start_epoch"],
             "window_end_epoch": windows["window_end_epoch"],
             "window_index": windows["window_index"],
