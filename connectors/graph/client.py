@@ -175,26 +175,13 @@ class GraphClient:
             },
         )
         self.token_requests += 1
-        if response.status_code >= 400:
-            error = self.http.failure(
-                response,
-                what,
-                hint=f"the token request was refused: check {ENV_TENANT_ID}, {ENV_CLIENT_ID} and "
-                f"{ENV_CLIENT_SECRET} (an app registration with a client secret)",
-            )
-            raise ApiAuthError(str(error), status=response.status_code)
-        body = self.http.json_of(response, what)
-        token = body.get("access_token") if isinstance(body, Mapping) else None
-        if not isinstance(token, str) or not token:
-            raise ApiResponseError(
-                f"{API_NAME}: {what}: no access_token in the answer ({describe_json(body)})"
-            )
-        self.http.add_secret(token)
-        expires_in = body.get("expires_in")
-        try:
-            lifetime = float(expires_in) if expires_in is not None else DEFAULT_EXPIRES_IN
-        except (TypeError, ValueError):
-            lifetime = DEFAULT_EXPIRES_IN
+        token, lifetime = self.http.access_token(
+            response,
+            what,
+            hint=f"the token request was refused: check {ENV_TENANT_ID}, {ENV_CLIENT_ID} and "
+            f"{ENV_CLIENT_SECRET} (an app registration with a client secret)",
+            default_lifetime=DEFAULT_EXPIRES_IN,
+        )
         self._token = token
         self._token_expires_at = self.http.clock.monotonic() + lifetime - min(60.0, lifetime / 10)
         logger.info("%s: new token, valid %.0f s", API_NAME, lifetime)

@@ -28,7 +28,6 @@ from urllib.parse import urljoin
 import requests
 
 from connectors.insights.http import (
-    ApiAuthError,
     ApiConfigError,
     ApiError,
     ApiJobFailedError,
@@ -167,26 +166,15 @@ class InsightsClient:
             auth=(self.config.client_id, self.config.client_secret),
         )
         self.token_requests += 1
-        if response.status_code >= 400:
-            error = self.http.failure(
-                response,
-                what,
-                hint=f"the token request was refused: check {ENV_CLIENT_ID} and "
-                f"{ENV_CLIENT_SECRET} (an APS app with access to the Insights API)",
-            )
-            raise ApiAuthError(str(error), status=response.status_code)
-        body = self.http.json_of(response, what)
-        token = body.get("access_token") if isinstance(body, Mapping) else None
-        if not isinstance(token, str) or not token:
-            raise ApiResponseError(
-                f"{API_NAME}: {what}: no access_token in the answer ({describe_json(body)})"
-            )
-        self.http.add_secret(token)
-        expires_in = body.get("expires_in")
-        lifetime = float(expires_in) if isinstance(expires_in, (int, float)) else DEFAULT_EXPIRES_IN
-        margin = min(60.0, lifetime * 0.1)
+        token, lifetime = self.http.access_token(
+            response,
+            what,
+            hint=f"the token request was refused: check {ENV_CLIENT_ID} and "
+            f"{ENV_CLIENT_SECRET} (an APS app with access to the Insights API)",
+            default_lifetime=DEFAULT_EXPIRES_IN,
+        )
         self._token = token
-        self._token_expires_at = self.http.clock.monotonic() + lifetime - margin
+        self._token_expires_at = self.http.clock.monotonic() + lifetime - min(60.0, lifetime / 10)
         logger.info("%s: new token, valid %.0f s", API_NAME, lifetime)
         return token
 

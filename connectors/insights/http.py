@@ -383,6 +383,30 @@ class HttpSession:
             return ApiAuthError(text, status=status)
         return ApiRequestError(text, status=status)
 
+    def access_token(
+        self, response: requests.Response, what: str, *, hint: str, default_lifetime: float
+    ) -> tuple[str, float]:
+        """Read a client-credentials token answer (both APIs use the same OAuth shape): the
+        token, redacted from logs and errors from now on, and its lifetime in seconds (the
+        default when `expires_in` is missing or not a number). A refused request raises
+        :class:`ApiAuthError` carrying `hint`."""
+        if response.status_code >= 400:
+            error = self.failure(response, what, hint=hint)
+            raise ApiAuthError(str(error), status=response.status_code)
+        body = self.json_of(response, what)
+        token = body.get("access_token") if isinstance(body, Mapping) else None
+        if not isinstance(token, str) or not token:
+            raise ApiResponseError(
+                f"{self.api}: {what}: no access_token in the answer ({describe_json(body)})"
+            )
+        self.add_secret(token)
+        expires_in = body.get("expires_in")
+        try:
+            lifetime = float(expires_in) if expires_in is not None else default_lifetime
+        except (TypeError, ValueError):
+            lifetime = default_lifetime
+        return token, lifetime
+
 
 def describe_json(value: Any) -> str:
     """A short description of a JSON value's shape, for shape errors (never its content)."""
