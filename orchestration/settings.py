@@ -4,7 +4,8 @@ Where the file is found: ``--settings FILE`` on the command line, else the ``FLE
 environment variable, else ``flexlens.toml`` in the working directory, else the defaults below.
 Relative paths in the file are relative to the file's folder. The landing, warehouse and exports
 paths can also be set with ``FLEXLENS_LANDING``, ``FLEXLENS_WAREHOUSE`` and ``FLEXLENS_EXPORTS``
-(the command line's ``--landing``/``--warehouse``/``--exports`` win over both).
+(the command line's ``--landing``/``--warehouse``/``--exports`` win over both), and the dbt
+engine with ``FLEXLENS_ENGINE`` (``--engine`` wins).
 An unknown key is an error, never ignored.
 """
 
@@ -21,10 +22,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from connectors.engines import Engine
+
 SETTINGS_ENV = "FLEXLENS_SETTINGS"
 MAX_TOKEN_PACK_SIZE = 100_000
 MAX_TOKEN_PACK_COMBINATIONS = 100_000
 DEFAULT_SETTINGS_FILE = "flexlens.toml"
+ENGINE_ENV = "FLEXLENS_ENGINE"
 PATH_ENV = {
     "landing_dir": "FLEXLENS_LANDING",
     "warehouse": "FLEXLENS_WAREHOUSE",
@@ -134,6 +138,11 @@ class Settings(BaseModel):
     volume_history_runs: int = Field(
         7, ge=1, description="Earlier runs whose row counts make the median of the volume check."
     )
+    engine: Engine = Field(
+        "duckdb",
+        description="Where dbt builds the models: the embedded DuckDB warehouse, a PostgreSQL "
+        "database or a local Spark session (docs/engines.md); or $FLEXLENS_ENGINE.",
+    )
     postgres_schema: str = Field(
         "flexlens",
         pattern=r"^[a-z_][a-z0-9_]{0,47}$",
@@ -229,6 +238,8 @@ def load_settings(
     for name, variable in PATH_ENV.items():
         if env.get(variable):
             values[name] = env[variable]
+    if env.get(ENGINE_ENV):
+        values["engine"] = env[ENGINE_ENV]
     try:
         settings = Settings.model_validate(values)
     except ValidationError as exc:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -36,15 +35,24 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from connectors.engines.postgres import copy_into_postgres, postgres_type
 from orchestration.defs.export.exports import (
     export_select,
     list_marts,
     mart_columns,
-    quote_identifier,
 )
 from orchestration.defs.export.pseudonymise import Pseudonymiser
 
 log = logging.getLogger(__name__)
+
+# the PostgreSQL type a mart column is delivered as (shared with the PostgreSQL dbt engine)
+__all__ = [
+    "PostgresLoadError",
+    "PostgresLoadResult",
+    "describe_dsn",
+    "load_postgres",
+    "postgres_type",
+]
 
 DSN_ENV = "FLEXLENS_POSTGRES_DSN"
 READER_ROLE = "bi_reader"
@@ -54,31 +62,6 @@ CONNECT_TIMEOUT_SECONDS = 10
 SWAP_LOCK_TIMEOUT = "10s"
 SWAP_ATTEMPTS = 6
 SWAP_PAUSE_SECONDS = 5
-COPY_BLOCK = 1 << 20
-
-_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
-_TYPES = {
-    "VARCHAR": "text",
-    "BOOLEAN": "boolean",
-    "TINYINT": "smallint",
-    "SMALLINT": "smallint",
-    "INTEGER": "integer",
-    "BIGINT": "bigint",
-    "UTINYINT": "smallint",
-    "USMALLINT": "integer",
-    "UINTEGER": "bigint",
-    "UBIGINT": "numeric",
-    "HUGEINT": "numeric",
-    "UHUGEINT": "numeric",
-    "FLOAT": "real",
-    "DOUBLE": "double precision",
-    "DATE": "date",
-    "TIME": "time",
-    "TIMESTAMP": "timestamp",
-    "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
-    "INTERVAL": "interval",
-    "UUID": "uuid",
-}
 
 
 class PostgresLoadError(Exception):
@@ -101,15 +84,6 @@ def describe_dsn(dsn: str) -> str:
     host = parts.get("host") or parts.get("hostaddr") or "localhost"
     user = f"{parts['user']}@" if parts.get("user") else ""
     return f"{user}{host}:{parts.get('port') or 5432}/{parts.get('dbname') or ''}"
-
-
-def postgres_type(duckdb_type: str) -> str | None:
-    """The PostgreSQL column type for a DuckDB type; None = delivered as text."""
-    upper = duckdb_type.upper()
-    decimal = _DECIMAL.match(upper)
-    if decimal:
-        return f"numeric({decimal.group(1)},{decimal.group(2)})"
-    return _TYPES.get(upper)
 
 
 def connect(dsn: str) -> psycopg.Connection:
@@ -149,34 +123,14 @@ def _copy_mart(
     folder: Path,
     pseudonymiser: Pseudonymiser | None,
 ) -> int:
-    columns = mart_columns(con, mart)
-    definitions = []
-    outer = []
-    for name, duck_type in columns:
-        pg_type = postgres_type(duck_type)
-        column = quote_identifier(name)
-        outer.append(column if pg_type else f"cast({column} as varchar) as {column}")
-        definitions.append(
-            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(pg_type or "text"))
-        )
-    table = sql.Identifier(schema, mart)
-    pg.execute(sql.SQL("create table {} ({})").format(table, sql.SQL(", ").join(definitions)))
-    inner = export_select(con, mart, pseudonymiser=pseudonymiser)
-    data = folder / f"{mart}.csv"
-    target = "'" + str(data).replace("'", "''") + "'"
-    con.execute(
-        f"copy (select {', '.join(outer)} from ({inner}) as delivered) to {target} "
-        "(format csv, header false)"
+    return copy_into_postgres(
+        con,
+        pg,
+        export_select(con, mart, pseudonymiser=pseudonymiser),
+        sql.Identifier(schema, mart),
+        mart_columns(con, mart),
+        folder,
     )
-    names = sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns)
-    copy_sql = sql.SQL("copy {} ({}) from stdin (format csv)").format(table, names)
-    with pg.cursor() as cursor:
-        with cursor.copy(copy_sql) as copy, data.open("rb") as handle:
-            while block := handle.read(COPY_BLOCK):
-                copy.write(block)
-        copied = cursor.rowcount
-    data.unlink()
-    return int(copied)
 
 
 def _write_manifest(
