@@ -43,6 +43,61 @@
 {% macro default__safe_cast(expr, type) %}cast({{ expr }} as {{ type }}){% endmacro %}
 {% macro duckdb__safe_cast(expr, type) %}try_cast({{ expr }} as {{ type }}){% endmacro %}
 {% macro spark__safe_cast(expr, type) %}try_cast({{ expr }} as {{ type }}){% endmacro %}
+{#- PostgreSQL 15 has no try_cast (and no pg_input_is_valid before 16): one small function per
+    target type, created by the on-run-start hook below, returns null where the cast fails. -#}
+{#- (This macro also stands in for dbt's own `safe_cast`, which unit-test fixtures call: types
+    without a function, such as text, get a plain cast as dbt's would.) -#}
+{% macro postgres__safe_cast(expr, type) -%}
+    {%- set function = postgres_try_cast_function(type) -%}
+    {%- if function -%}cast({{ function }}(cast({{ expr }} as text)) as {{ type }}){%- else -%}cast({{ expr }} as {{ type }}){%- endif -%}
+{%- endmacro %}
+
+{#- The PostgreSQL try-cast functions: name suffix -> the type they return. Decimal types return
+    numeric (callers cast the result to their precision). -#}
+{% macro postgres_try_cast_types() %}
+    {{ return({
+        'timestamptz': 'timestamp with time zone',
+        'timestamp': 'timestamp',
+        'date': 'date',
+        'integer': 'integer',
+        'bigint': 'bigint',
+        'numeric': 'numeric',
+        'double': 'double precision',
+    }) }}
+{% endmacro %}
+
+{% macro postgres_try_cast_function(type) %}
+    {%- set normalised = type | string | lower | trim -%}
+    {%- if normalised in ('timestamp with time zone', 'timestamptz') -%}{%- set suffix = 'timestamptz' -%}
+    {%- elif normalised in ('timestamp', 'timestamp without time zone') -%}{%- set suffix = 'timestamp' -%}
+    {%- elif normalised in ('int', 'integer') -%}{%- set suffix = 'integer' -%}
+    {%- elif normalised.startswith('decimal') or normalised.startswith('numeric') -%}{%- set suffix = 'numeric' -%}
+    {%- elif normalised in ('double', 'double precision', 'float8') -%}{%- set suffix = 'double' -%}
+    {%- elif normalised in ('date', 'bigint') -%}{%- set suffix = normalised -%}
+    {%- else -%}{%- set suffix = none -%}
+    {%- endif -%}
+    {{ return(target.schema ~ '.flexlens_try_' ~ suffix if suffix else none) }}
+{%- endmacro %}
+
+{#- Run once before every dbt command (on-run-start): creates what an engine lacks. Nothing on
+    DuckDB and Spark. -#}
+{% macro create_portability_functions() %}{{ return(adapter.dispatch('create_portability_functions')()) }}{% endmacro %}
+{% macro default__create_portability_functions() %}{% endmacro %}
+{% macro postgres__create_portability_functions() %}
+    create schema if not exists {{ target.schema }};
+    {% for suffix, type in postgres_try_cast_types().items() %}
+    create or replace function {{ target.schema }}.flexlens_try_{{ suffix }}(value text)
+    returns {{ type }}
+    language plpgsql stable
+    as $fn$
+    begin
+        return cast(value as {{ type }});
+    exception when others then
+        return null;
+    end
+    $fn$;
+    {% endfor %}
+{% endmacro %}
 
 {% macro regex_matches(expr, pattern) %}{{ return(adapter.dispatch('regex_matches')(expr, pattern)) }}{% endmacro %}
 {% macro default__regex_matches(expr, pattern) %}({{ expr }} ~ '{{ pattern }}'){% endmacro %}
@@ -52,3 +107,38 @@
 {% macro regex_replace(expr, pattern, replacement) %}{{ return(adapter.dispatch('regex_replace')(expr, pattern, replacement)) }}{% endmacro %}
 {% macro default__regex_replace(expr, pattern, replacement) %}regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}', 'g'){% endmacro %}
 {% macro spark__regex_replace(expr, pattern, replacement) %}regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}'){% endmacro %}
+
+{#- Spark reads a backslash in a string literal as an escape ('acme\jdoe' -> 'acmejdoe'); dbt's own
+    version escapes only the quote, so unit-test fixtures holding DOMAIN\login lost the backslash. -#}
+{% macro spark__escape_single_quotes(expression) -%}
+    {{ expression | replace('\\', '\\\\') | replace("'", "\\'") }}
+{%- endmacro %}
+
+{#- Hooks of a model built by a recursive CTE that steps through a table row by row (one join per
+    step). PostgreSQL plans each step as a merge or hash join over the whole table (216 s for the
+    921 steps of the sample's billing chain); with those joins off for this statement it looks
+    each next row up in the index `recursive_step_index()` declares (0.8 s). Spark (4.1+) stops a
+    recursion at 100 levels and a row limit unless told otherwise. -#}
+{% macro recursive_cte_hooks(max_steps) %}{{ return(adapter.dispatch('recursive_cte_hooks')(max_steps)) }}{% endmacro %}
+{% macro default__recursive_cte_hooks(max_steps) %}{{ return([]) }}{% endmacro %}
+{% macro postgres__recursive_cte_hooks(max_steps) %}
+    {{ return(['set local enable_mergejoin = off', 'set local enable_hashjoin = off']) }}
+{% endmacro %}
+{% macro spark__recursive_cte_hooks(max_steps) %}
+    {{ return([
+        'set spark.sql.cteRecursionLevelLimit=' ~ max_steps,
+        'set spark.sql.cteRecursionRowLimit=-1',
+    ]) }}
+{% endmacro %}
+
+{#- The index a recursive step looks its next row up in (config `indexes`; PostgreSQL only). -#}
+{% macro recursive_step_index(columns) %}{{ return(adapter.dispatch('recursive_step_index')(columns)) }}{% endmacro %}
+{% macro default__recursive_step_index(columns) %}{{ return([]) }}{% endmacro %}
+{% macro postgres__recursive_step_index(columns) %}{{ return([{'columns': columns}]) }}{% endmacro %}
+
+{#- Hooks of a table that the next model reads in a large join: PostgreSQL plans that join before
+    autovacuum has looked at the new table (int_usage_windows_sql took 130 s instead of 15 s
+    without statistics on the chain), so it gathers them right away. -#}
+{% macro fresh_statistics_hooks() %}{{ return(adapter.dispatch('fresh_statistics_hooks')()) }}{% endmacro %}
+{% macro default__fresh_statistics_hooks() %}{{ return([]) }}{% endmacro %}
+{% macro postgres__fresh_statistics_hooks() %}{{ return(['analyze {{ this }}']) }}{% endmacro %}

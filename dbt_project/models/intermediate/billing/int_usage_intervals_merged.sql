@@ -1,4 +1,8 @@
-{{ config(materialized=billing_sql_twin_materialization()) }}
+{{ config(
+    materialized=billing_sql_twin_materialization(),
+    indexes=recursive_step_index(['user_key', 'product', 'interval_number']),
+    post_hook=fresh_statistics_hooks(),
+) }}
 -- One row per usage interval: person x product x maximal stretch of time during which at least
 -- one session of the product was open on any host (overlapping or touching sessions merged,
 -- flex-rules F5a). Numbered 1, 2, ... in time order per person and product.

@@ -1,4 +1,7 @@
-{{ config(materialized=billing_sql_twin_materialization()) }}
+{{ config(
+    materialized=billing_sql_twin_materialization(),
+    post_hook=fresh_statistics_hooks(),
+) }}
 -- One row per cleaned agent session, numbered into the usage interval it belongs to (flex-rules
 -- F3/F5a): the sessions of one person and product, on any host and any version, that overlap or
 -- touch form one interval. Times are whole epoch seconds (UTC).

@@ -88,13 +88,15 @@ economics as (
         rate_candidates.tokens_per_day,
         token_price.token_price,
         token_price.token_price_source,
-        case
-            when rate_candidates.tokens_per_day > 0 and price_candidates.annual_price is not null
-                then cast(
-                    price_candidates.annual_price
-                    / (rate_candidates.tokens_per_day * token_price.token_price) as decimal(18, 4)
-                )
-        end as break_even_days
+        -- casts outside a case: a case with a null branch drops the scale on PostgreSQL
+        cast(
+            case
+                when rate_candidates.tokens_per_day > 0 and price_candidates.annual_price is not null
+                    then
+                        price_candidates.annual_price
+                        / (rate_candidates.tokens_per_day * token_price.token_price)
+            end as decimal(18, 4)
+        ) as break_even_days
     from products
     cross join token_price
     left join price_candidates
@@ -209,12 +211,12 @@ final as (
         token_price_source,
         break_even_days,
         sizing_status,
-        case
-            when sizing_status = 'sized' then cast(coalesce(flex_tokens, 0) as decimal(18, 2))
-        end as flex_tokens_expected,
-        case
-            when sizing_status = 'sized' then cast(coalesce(flex_tokens, 0) * token_price as decimal(18, 2))
-        end as flex_cost_expected,
+        cast(
+            case when sizing_status = 'sized' then coalesce(flex_tokens, 0) end as decimal(18, 2)
+        ) as flex_tokens_expected,
+        cast(
+            case when sizing_status = 'sized' then coalesce(flex_tokens, 0) * token_price end as decimal(18, 2)
+        ) as flex_cost_expected,
         cast(distinct_users * annual_price as decimal(18, 2)) as cost_all_named,
         cast(2 * network_seats as {{ dbt.type_bigint() }}) as trade_in_seats,
         cast(2 * network_seats * annual_price as decimal(18, 2)) as cost_trade_in,
@@ -223,21 +225,20 @@ final as (
                 then distinct_users - 2 * network_seats
             when network_seats is not null then 0
         end as trade_in_users_without_seat,
-        case
-            when sizing_status = 'sized'
-                then cast(
-                    coalesce(named_seats, 0) * annual_price + coalesce(flex_tokens, 0) * token_price
-                    as decimal(18, 2)
-                )
-        end as cost_recommended_mix
+        cast(
+            case
+                when sizing_status = 'sized'
+                    then coalesce(named_seats, 0) * annual_price + coalesce(flex_tokens, 0) * token_price
+            end as decimal(18, 2)
+        ) as cost_recommended_mix
     from costed
 ),
 
 with_savings as (
     select
         *,
-        cost_all_named - cost_recommended_mix as saving_vs_all_named,
-        cost_trade_in - cost_recommended_mix as saving_vs_trade_in
+        cast(cost_all_named - cost_recommended_mix as decimal(18, 2)) as saving_vs_all_named,
+        cast(cost_trade_in - cost_recommended_mix as decimal(18, 2)) as saving_vs_trade_in
     from final
 )
 

@@ -92,10 +92,12 @@ final as (
         cast(coalesce(levels.seconds_in_use, 0) / 3600.0 as decimal(18, 4)) as hours_in_use,
         pools.pool_size,
         pools.pool_source,
-        case
-            when pools.pool_size is not null
-                then cast(coalesce(levels.seconds_at_pool, 0) / 3600.0 as decimal(18, 4))
-        end as hours_at_pool,
+        -- the cast outside the case: a case with a null branch drops the scale on PostgreSQL
+        cast(
+            case
+                when pools.pool_size is not null then coalesce(levels.seconds_at_pool, 0) / 3600.0
+            end as decimal(18, 4)
+        ) as hours_at_pool,
         cast(coalesce(usage.sessions, 0) as {{ dbt.type_bigint() }}) as sessions,
         cast(coalesce(usage.sessions_end_estimated, 0) as {{ dbt.type_bigint() }}) as sessions_end_estimated
     from product_days

@@ -56,13 +56,13 @@ final as (
         grid.usage_date,
         grid.n,
         cast(coalesce(at_or_above.seconds, 0) / 3600.0 as decimal(18, 4)) as hours_at_or_above_n,
-        case
-            when spans.day_seconds > 0
-                then cast(
-                    cast(coalesce(at_or_above.seconds, 0) as decimal(18, 4)) / spans.day_seconds
-                    as decimal(18, 6)
-                )
-        end as share_of_day
+        -- the cast outside the case: a case with a null branch drops the scale on PostgreSQL
+        cast(
+            case
+                when spans.day_seconds > 0
+                    then cast(coalesce(at_or_above.seconds, 0) as decimal(18, 4)) / spans.day_seconds
+            end as decimal(18, 6)
+        ) as share_of_day
     from grid
     left join at_or_above
         on
