@@ -10,7 +10,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test dev bench lint install install-dev uv clean
+.PHONY: demo test dev bench lint install install-dev install-engines uv clean
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user "uv==$(UV_VERSION)" \
@@ -19,8 +19,13 @@ uv:
 install: uv
 	$(UV) sync --frozen --inexact --python $(PYTHON)
 
+# the tests run the project on all three engines: PostgreSQL's and Spark's dbt adapters too
 install-dev: uv
-	$(UV) sync --frozen --extra dev --python $(PYTHON)
+	$(UV) sync --frozen --extra dev --extra postgres --extra spark --python $(PYTHON)
+
+# `make install-engines` adds PostgreSQL's and Spark's dbt adapters to the default install
+install-engines: uv
+	$(UV) sync --frozen --inexact --extra postgres --extra spark --python $(PYTHON)
 
 demo: install
 	$(VENV_BIN)/flexlens demo

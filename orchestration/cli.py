@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from connectors.engines import ENGINES
 from orchestration.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "exports_dir": getattr(args, "exports", None),
     }
     return settings.with_overrides(
-        **{key: Path(value).resolve() for key, value in overrides.items() if value}
+        **{key: Path(value).resolve() for key, value in overrides.items() if value},
+        engine=getattr(args, "engine", None),
     )
 
 
@@ -87,7 +89,8 @@ def run_pipeline(
     resource = FlexlensSettings.of(settings)
     for name in ("dagster", "dagster.builtin"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    out.write(f"flexlens run: landing {landing}, as-of {as_of_value}\n")
+    engine = "" if settings.engine == "duckdb" else f", engine {settings.engine}"
+    out.write(f"flexlens run: landing {landing}, as-of {as_of_value}{engine}\n")
     state = state if state is not None else ProgressState()
     defs = build_definitions(
         settings, settings_resource=resource, loggers={"progress": progress_logger(state, out)}
@@ -133,9 +136,11 @@ def run_pipeline(
 def _failed_dbt_tests(*, since: float) -> list[str]:
     """dbt tests that failed in the last build (from dbt's run_results.json): dagster-dbt turns a
     test of one model into an asset check, but a test reading several models is named only here."""
-    from orchestration.resources import dbt_project_dir
+    from connectors.engines import DBT_TARGET_ENV, DEFAULT_ENGINE
+    from orchestration.resources import dbt_project_dir, dbt_target_path
 
-    results_file = dbt_project_dir() / "target" / "run_results.json"
+    engine = os.environ.get(DBT_TARGET_ENV) or DEFAULT_ENGINE
+    results_file = dbt_project_dir() / dbt_target_path(engine) / "run_results.json"
     if not results_file.exists() or results_file.stat().st_mtime < since:
         return []  # dbt did not run in this run
     try:
@@ -318,6 +323,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--warehouse", help="DuckDB warehouse file (default: the settings)")
         sub.add_argument("--exports", help="exports folder (default: the settings)")
         sub.add_argument("--as-of", help="cut-off instant, ISO 8601 with offset (default: now)")
+        engine_option(sub)
+
+    def engine_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--engine",
+            choices=ENGINES,
+            help="where dbt builds the models (default: the settings, else duckdb; "
+            "docs/engines.md)",
+        )
 
     run = commands.add_parser("run", help="run the daily pipeline once")
     paths(run)
@@ -340,11 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(func=cmd_generate)
 
     parse = commands.add_parser("parse", help="parse the dbt project (writes the manifest)")
+    engine_option(parse)
     parse.set_defaults(func=cmd_parse)
 
     dev = commands.add_parser("dev", help="open the Dagster UI")
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=3000)
+    engine_option(dev)
     dev.set_defaults(func=cmd_dev)
 
     extract = commands.add_parser(

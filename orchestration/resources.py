@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from connectors.engines import DBT_TARGET_ENV, DEFAULT_ENGINE, SESSION_TIMEZONE_ENV, SPARK_DIR_ENV
 from orchestration.settings import Settings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -63,9 +64,29 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
+def dbt_target_path(engine: str) -> Path:
+    """dbt's target folder (relative to the project) for an engine: one manifest per engine,
+    since the engines build different nodes (the DuckDB-only Python model)."""
+    return Path("target") if engine == DEFAULT_ENGINE else Path("target") / engine
+
+
+def spark_dir(settings: Settings) -> Path:
+    """Where a Spark engine keeps its tables and metastore: $FLEXLENS_SPARK_DIR, else a folder
+    `spark` beside the warehouse file."""
+    chosen = os.environ.get(SPARK_DIR_ENV)
+    return Path(chosen).resolve() if chosen else Path(settings.warehouse).parent / "spark"
+
+
 def export_dbt_environment(settings: Settings) -> None:
-    """Point dbt (parse and run alike, so partial parsing holds) at this warehouse; no telemetry."""
+    """Point dbt (parse and run alike, so partial parsing holds) at this warehouse and engine;
+    no telemetry."""
     os.environ["FLEXLENS_WAREHOUSE"] = str(settings.warehouse)
+    os.environ[DBT_TARGET_ENV] = settings.engine
+    if settings.engine == "spark":
+        os.environ[SPARK_DIR_ENV] = str(spark_dir(settings))
+    if settings.engine == "postgres" and os.environ.get(SESSION_TIMEZONE_ENV):
+        # dbt-postgres has no session setting: libpq applies PGTZ to every connection
+        os.environ["PGTZ"] = os.environ[SESSION_TIMEZONE_ENV]
     # dagster-dbt looks for `dbt` on PATH: this environment's comes first
     bin_dir = str(Path(dbt_executable()).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):

@@ -23,10 +23,15 @@ def _no_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
             "FLEXLENS_LANDING",
             "FLEXLENS_EXPORTS",
             "FLEXLENS_DBT_PROJECT_DIR",
+            "FLEXLENS_ENGINE",
+            "FLEXLENS_DBT_SESSION_TIMEZONE",
+            "FLEXLENS_SPARK_DIR",
+            "PGTZ",
         ):
             monkeypatch.delenv(name, raising=False)
-    # dbt reads the warehouse path from here; restore whatever a test's run sets
+    # dbt reads the warehouse path and target from here; restore whatever a test's run sets
     monkeypatch.setenv("FLEXLENS_WAREHOUSE", os.environ.get("FLEXLENS_WAREHOUSE", ""))
+    monkeypatch.delenv("FLEXLENS_DBT_TARGET", raising=False)
 
 
 @pytest.fixture(scope="session")

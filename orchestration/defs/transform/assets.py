@@ -14,6 +14,8 @@ from dagster_dbt import (
 )
 
 from connectors.raw_schema import RAW_SCHEMA
+from orchestration.defs.transform.engines import copy_marts_from_engine, copy_raw_to_engine
+from orchestration.resources import FlexlensSettings, dbt_target_path
 
 
 class FlexlensTranslator(DagsterDbtTranslator):
@@ -56,9 +58,17 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         dagster_dbt_translator=TRANSLATOR,
         name="dbt_build",
     )
-    def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        # one fixed target folder: partial parsing is reused and no folder is left per run
-        invocation = dbt.cli(["build"], context=context, target_path=Path("target"))
+    def _dbt_build(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, flexlens: FlexlensSettings
+    ):
+        settings = flexlens.load()
+        # on PostgreSQL or Spark: the raw tables go there first, the marts come back after
+        copy_raw_to_engine(settings, dbt, context.log.info)
+        # one fixed target folder per engine: partial parsing is reused, no folder left per run
+        invocation = dbt.cli(
+            ["build"], context=context, target_path=dbt_target_path(settings.engine)
+        )
         yield from invocation.stream()
+        copy_marts_from_engine(settings, dbt, Path(project.manifest_path), context.log.info)
 
     return _dbt_build

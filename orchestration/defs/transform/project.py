@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.resources import dbt_project_dir
+from connectors.engines import DBT_TARGET_ENV, DEFAULT_ENGINE
+from orchestration.resources import dbt_project_dir, dbt_target_path
 
 MODEL_PATHS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
-def dbt_project() -> DbtProject:
+def dbt_project(engine: str | None = None) -> DbtProject:
+    """The project for an engine (default: the one `export_dbt_environment` chose)."""
+    engine = engine or os.environ.get(DBT_TARGET_ENV) or DEFAULT_ENGINE
     folder = dbt_project_dir()
-    return DbtProject(project_dir=folder, profiles_dir=folder)
+    return DbtProject(
+        project_dir=folder,
+        profiles_dir=folder,
+        target=engine,
+        target_path=dbt_target_path(engine),
+    )
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
@@ -30,9 +39,10 @@ def manifest_is_stale(project: DbtProject) -> bool:
     return False
 
 
-def prepare_manifest(force: bool = False) -> DbtProject:
-    """Parse the dbt project when its manifest is missing or stale (Dagster loads it)."""
-    project = dbt_project()
+def prepare_manifest(force: bool = False, engine: str | None = None) -> DbtProject:
+    """Parse the dbt project for an engine when its manifest is missing or stale (Dagster loads
+    it)."""
+    project = dbt_project(engine)
     if force or manifest_is_stale(project):
         project.preparer.prepare(project)
     return project
