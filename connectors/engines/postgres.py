@@ -174,7 +174,8 @@ def push_raw_tables(con: duckdb.DuckDBPyConnection, pg: psycopg.Connection) -> d
         pg.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(RAW_SCHEMA)))
         for table in duckdb_tables(con, RAW_SCHEMA):
             target = sql.Identifier(RAW_SCHEMA, table)
-            pg.execute(sql.SQL("drop table if exists {}").format(target))
+            # cascade: dbt's staging views read the raw tables; the build recreates them
+            pg.execute(sql.SQL("drop table if exists {} cascade").format(target))
             counts[table] = copy_into_postgres(
                 con,
                 pg,
@@ -236,7 +237,10 @@ def pull_tables(
                     [
                         f"create or replace table {name} ({definitions})",
                         f"copy {name} from {sql_path(data)} "
-                        "(format csv, header false, allow_quoted_nulls false)",
+                        # PostgreSQL's CSV exactly: no sniffing (an empty table is an empty
+                        # file), "" is an empty text, an unquoted empty field is NULL
+                        "(format csv, header false, auto_detect false, delim ',', quote '\"', "
+                        "escape '\"', allow_quoted_nulls false)",
                     ],
                 )
             )
