@@ -87,6 +87,15 @@ GOOD_MARTS = [
 ]
 
 
+@pytest.fixture(params=["gx", "duckdb"])
+def evaluator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every check test runs twice: with GX on a DataFrame (small marts) and with the DuckDB SQL
+    evaluator (marts over GX_MAX_ROWS rows); both must give the same outcomes and summaries."""
+    if request.param == "duckdb":
+        monkeypatch.setattr(suites, "GX_MAX_ROWS", -1)
+    return request.param
+
+
 def _run(
     con: duckdb.DuckDBPyConnection,
     plan_manifest: dict[str, Any] = CORE_MANIFEST,
@@ -157,10 +166,11 @@ def test_the_token_equality_needs_both_marts() -> None:
     assert "tokens_match_usage_windows" not in {c.name for c in plan_checks(without_ledger).checks}
 
 
-def test_clean_marts_pass_every_check(tmp_path: Path) -> None:
+def test_clean_marts_pass_every_check(tmp_path: Path, evaluator: str) -> None:
     con = _warehouse(tmp_path, GOOD_MARTS)
     outcomes = _run(con)
     assert {key: o.outcome for key, o in outcomes.items() if o.outcome != "passed"} == {}
+    assert {o.checked_by for o in outcomes.values()} == {evaluator}
     assert outcomes[("dim_users", "keys")].summary == "2 expectations met on 2 rows"
     assert outcomes[("fct_token_ledger", "tokens_match_usage_windows")].summary == (
         "7 tokens on both sides"
@@ -171,7 +181,9 @@ def test_clean_marts_pass_every_check(tmp_path: Path) -> None:
     assert outcomes[("dim_users", "row_volume")].summary == "2 rows; no earlier run to compare with"
 
 
-def test_duplicate_and_null_keys_block_naming_column_and_example(tmp_path: Path) -> None:
+def test_duplicate_and_null_keys_block_naming_column_and_example(
+    tmp_path: Path, evaluator: str
+) -> None:
     con = _warehouse(tmp_path, GOOD_MARTS)
     con.execute("insert into marts.dim_users values ('a@x.org', 'left'), (null, 'active')")
     outcome = _run(con)[("dim_users", "keys")]
@@ -182,7 +194,7 @@ def test_duplicate_and_null_keys_block_naming_column_and_example(tmp_path: Path)
     assert outcome.failing_rows == 3
 
 
-def test_compound_keys_are_checked_together(tmp_path: Path) -> None:
+def test_compound_keys_are_checked_together(tmp_path: Path, evaluator: str) -> None:
     con = _warehouse(tmp_path, GOOD_MARTS)
     con.execute("insert into marts.fct_token_ledger values ('o1', date '2026-10-31', 0, 0, 93)")
     outcome = _run(con)[("fct_token_ledger", "keys")]
@@ -192,7 +204,7 @@ def test_compound_keys_are_checked_together(tmp_path: Path) -> None:
     )
 
 
-def test_a_status_outside_the_contract_blocks(tmp_path: Path) -> None:
+def test_a_status_outside_the_contract_blocks(tmp_path: Path, evaluator: str) -> None:
     con = _warehouse(tmp_path, GOOD_MARTS)
     con.execute("insert into marts.dim_users values ('c@x.org', 'retired')")
     con.execute(
@@ -210,7 +222,7 @@ def test_a_status_outside_the_contract_blocks(tmp_path: Path) -> None:
     )
 
 
-def test_negative_tokens_block(tmp_path: Path) -> None:
+def test_negative_tokens_block(tmp_path: Path, evaluator: str) -> None:
     con = _warehouse(tmp_path, GOOD_MARTS)
     con.execute(
         "update marts.fct_usage_windows set tokens_charged = -7 where charge_status = 'charged'"
@@ -225,7 +237,7 @@ def test_negative_tokens_block(tmp_path: Path) -> None:
     assert match.summary == ("tokens_consumed sums to 7, fct_usage_windows.tokens_charged to -7")
 
 
-def test_ledger_tokens_must_equal_window_tokens(tmp_path: Path) -> None:
+def test_ledger_tokens_must_equal_window_tokens(tmp_path: Path, evaluator: str) -> None:
     con = _warehouse(tmp_path, GOOD_MARTS)
     con.execute(
         "update marts.fct_token_ledger set tokens_consumed = 10 where ledger_date = '2026-10-31'"
@@ -235,7 +247,7 @@ def test_ledger_tokens_must_equal_window_tokens(tmp_path: Path) -> None:
     assert outcome.summary == ("tokens_consumed sums to 13, fct_usage_windows.tokens_charged to 7")
 
 
-def test_stale_sessions_warn_without_blocking(tmp_path: Path) -> None:
+def test_stale_sessions_warn_without_blocking(tmp_path: Path, evaluator: str) -> None:
     con = _warehouse(tmp_path, GOOD_MARTS)
     outcome = _run(con, as_of=AS_OF + timedelta(hours=71))[("fct_sessions", "sessions_fresh")]
     assert (outcome.passed, outcome.blocking, outcome.outcome) == (False, False, "warned")
@@ -248,7 +260,9 @@ def test_stale_sessions_warn_without_blocking(tmp_path: Path) -> None:
     assert empty.summary == "no started_at at all: nothing newer than 72 h before the as-of"
 
 
-def test_volume_is_judged_against_the_median_of_earlier_runs(tmp_path: Path) -> None:
+def test_volume_is_judged_against_the_median_of_earlier_runs(
+    tmp_path: Path, evaluator: str
+) -> None:
     con = _warehouse(tmp_path, GOOD_MARTS)
     day = timedelta(days=1)
     # three earlier days: dim_users had 2, 3 and 4 rows (median 3; band 50% = 2..4)
@@ -273,7 +287,7 @@ def test_volume_is_judged_against_the_median_of_earlier_runs(tmp_path: Path) -> 
     assert later[("dim_users", "row_volume")].passed
 
 
-def test_a_missing_mart_or_column_fails_its_checks(tmp_path: Path) -> None:
+def test_a_missing_mart_or_column_fails_its_checks(tmp_path: Path, evaluator: str) -> None:
     con = _warehouse(tmp_path, GOOD_MARTS)
     con.execute("drop table marts.dim_users")
     con.execute("alter table marts.fct_token_ledger drop column tokens_remaining")
@@ -318,3 +332,91 @@ def test_gx_exception_messages_are_found_where_gx_puts_them() -> None:
     }
     assert suites._exception_message(nested) == "KeyError: 'user_key'"
     assert suites._exception_message({"raised_exception": False}) is None
+
+
+def test_duckdb_evaluator_agrees_with_gx_on_awkward_values(tmp_path: Path) -> None:
+    """Nulls, NaN, repeated nulls, partly null compound keys, negatives, values outside the set:
+    the SQL evaluator finds the same failing rows, examples and aggregates as GX."""
+    con = _warehouse(
+        tmp_path,
+        [
+            "create table marts.awkward as select * from (values "
+            "('k1', 'a', 1, 'x', 2.5::double), ('k1', 'a', 1, 'y', -1.0), "
+            "('k2', null, null, 'z', 'nan'), (null, null, null, 'x', null), "
+            "(null, 'b', null, null, -3.0), "
+            "('k3', 'b', null, 'bad', 4.0), ('k4', 'b', null, 'worse', 'nan')) "
+            "t(k, part_a, part_b, status, tokens)",
+            "alter table marts.awkward alter tokens type double",
+        ],
+    )
+    E = suites._Expectation
+    expectations = [
+        E("keys", "unique", ("k",)),
+        E("keys", "not_null", ("k",)),
+        E("keys", "not_null", ("tokens",)),
+        E("keys", "compound_unique", ("part_a", "part_b")),
+        E("keys", "compound_unique", ("k", "status")),
+        E("accepted_values", "in_set", ("status",), {"value_set": ["x", "y", "z"]}),
+        E("accepted_values", "in_set", ("status",), {"value_set": []}),
+        E("non_negative", "min_zero", ("tokens",), {"min_value": 0}),
+        E("row_volume", "row_count", (), {"min_value": 1, "max_value": 6}),
+        E("tokens", "sum_equals", ("tokens",), {"min_value": 2.5, "max_value": 2.5}),
+    ]
+    present = suites._mart_columns(con)["awkward"]
+    frame = con.execute(suites._frame_sql("awkward", expectations)).df()
+    gx = suites._gx()
+    by_gx = suites._validate(suites._gx_context(gx), gx, "awkward", expectations, frame)
+    by_sql = suites._evaluate_in_duckdb(con, "awkward", expectations, present)
+
+    def essentials(results: list[tuple[Any, bool, dict[str, Any]]]) -> list[tuple[Any, ...]]:
+        """What the summaries use: outcome, failing rows, first example (of the checks whose
+        summary names one), observed value."""
+        named = ("unique", "in_set", "min_zero")
+        return [
+            (
+                e.kind,
+                e.columns,
+                success,
+                result.get("unexpected_count"),
+                (result.get("partial_unexpected_list") or [None])[0] if e.kind in named else None,
+                None if result.get("observed_value") is None else float(result["observed_value"]),
+            )
+            for e, success, result in results
+        ]
+
+    assert essentials(by_sql) == essentials(by_gx)
+    # and what they agree on is right
+    assert [(success, r.get("unexpected_count")) for _, success, r in by_sql] == [
+        (False, 2),  # k1 twice; the two nulls are not values
+        (False, 2),
+        (False, 3),  # null and two NaN
+        (False, 5),  # (a, 1) twice, (b, null) three times; the two (null, null) rows ignored
+        (True, 0),
+        (False, 2),
+        (False, 6),
+        (False, 2),
+        (False, None),
+        (True, None),
+    ]
+
+
+def test_a_mart_the_duckdb_evaluator_cannot_check_fails_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    con = _warehouse(tmp_path, GOOD_MARTS)
+    monkeypatch.setattr(suites, "GX_MAX_ROWS", -1)
+    # a value list of numbers for a text column: DuckDB cannot compare them, so the check fails
+    broken = plan_checks(CORE_MANIFEST)
+    broken.marts["dim_users"].accepted_values = [("status", (1, 2))]
+    outcomes = {
+        (o.asset, o.check): o
+        for o in run_quality_checks(
+            con, broken, as_of=AS_OF, run_id="r", settings=QualitySettings()
+        )
+    }
+    values = outcomes[("dim_users", "accepted_values")]
+    assert (values.outcome, values.checked_by) == ("failed", "duckdb")
+    assert values.summary.startswith("in_set on status not evaluated: Conversion Error")
+    # one scan answers the mart's checks, so its other checks fail too; other marts do not
+    assert outcomes[("dim_users", "keys")].outcome == "failed"
+    assert outcomes[("fct_sessions", "keys")].outcome == "passed"

@@ -3,6 +3,13 @@
 GX 1.x validates DuckDB only through its pandas datasource (stack-notes): each mart's needed
 columns are read into a DataFrame and validated in an ephemeral context. GX is imported here,
 lazily (about 3 s), with its usage statistics off.
+
+A mart of more than ``GX_MAX_ROWS`` rows (the session-level marts: fct_sessions,
+fct_usage_windows, fct_daily_usage, ...) is not pulled into pandas: the same expectations are
+computed over every row by DuckDB SQL aggregates (``checked_by = 'duckdb'``), with GX's semantics
+(nulls and NaN ignored by the value checks, rows whose key columns are all null ignored by the
+compound key) and the same result fields, so the summaries read the same. Measured at 20,000
+people (docs/billing.md): the GX path took 36 s and 5.9 GB for these marts.
 """
 
 from __future__ import annotations
@@ -36,6 +43,10 @@ log = logging.getLogger(__name__)
 MARTS_SCHEMA = "marts"
 FRESH_EPOCH = "__newest_epoch"
 ROW_MARKER = "__row"
+# marts with more rows than this are checked by DuckDB SQL instead of GX on a DataFrame
+GX_MAX_ROWS = 1_000_000
+PARTIAL_UNEXPECTED = 20  # examples kept per failed expectation, as GX's SUMMARY format does
+_FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 
 
 @dataclass
@@ -204,19 +215,27 @@ def _plan_expectations(
     return expectations, missing
 
 
-def _frame_sql(mart: str, expectations: Iterable[_Expectation]) -> str:
-    """The columns the expectations need (numbers as double), or one marker column."""
+def _frame_columns(mart: str, expectations: Iterable[_Expectation]) -> dict[str, str]:
+    """The SQL expression of every column the expectations need (numbers as double)."""
     selected: dict[str, str] = {}
     for expectation in expectations:
         for column in expectation.columns:
             if column == FRESH_EPOCH:
-                source = _quote(FRESHNESS[mart])
-                selected[column] = f"cast(epoch({source}) as double) as {_quote(FRESH_EPOCH)}"
+                selected[column] = f"cast(epoch({_quote(FRESHNESS[mart])}) as double)"
             elif expectation.kind in ("min_zero", "sum_equals"):
-                selected[column] = f"try_cast({_quote(column)} as double) as {_quote(column)}"
+                selected[column] = f"try_cast({_quote(column)} as double)"
             else:
                 selected.setdefault(column, _quote(column))
-    columns = ", ".join(selected.values()) or f"1 as {ROW_MARKER}"
+    return selected
+
+
+def _frame_sql(mart: str, expectations: Iterable[_Expectation]) -> str:
+    """The columns the expectations need (numbers as double), or one marker column."""
+    selected = [
+        expression if expression == _quote(name) else f"{expression} as {_quote(name)}"
+        for name, expression in _frame_columns(mart, expectations).items()
+    ]
+    columns = ", ".join(selected) or f"1 as {ROW_MARKER}"
     return f"select {columns} from {MARTS_SCHEMA}.{_quote(mart)}"
 
 
@@ -316,6 +335,129 @@ def _validate(
     ]
 
 
+def _literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _evaluate_in_duckdb(
+    con: duckdb.DuckDBPyConnection,
+    mart: str,
+    expectations: list[_Expectation],
+    present: dict[str, str],
+) -> list[tuple[_Expectation, bool, dict[str, Any]]]:
+    """(expectation, success, result dict) for every expectation, computed over every row of the
+    mart by DuckDB, as GX computes them on a DataFrame of the same columns (_frame_sql): a value
+    check ignores nulls (NaN counts as null in a float column), a row fails `unique` when its
+    non-null value occurs more than once, `compound_unique` when its combination does (rows whose
+    columns are all null are ignored). One scan answers the row-wise checks; each key check
+    groups its column(s) once. Examples are the first failing values in table order."""
+    table = f"{MARTS_SCHEMA}.{_quote(mart)}"
+    columns = _frame_columns(mart, expectations)
+
+    def value(column: str) -> str:
+        return columns[column]
+
+    def is_missing(column: str) -> str:
+        expression = value(column)
+        is_float = expression.startswith(("try_cast(", "cast(")) or (
+            present.get(column, "").upper() in _FLOAT_TYPES
+        )
+        return (
+            f"({expression} is null or isnan({expression}))"
+            if is_float
+            else (f"{expression} is null")
+        )
+
+    # the failing-row condition of each row-wise check, and the aggregate of each other one
+    failing: dict[int, str] = {}
+    aggregates: dict[int, str] = {}
+    for index, expectation in enumerate(expectations):
+        column = expectation.columns[0] if expectation.columns else ""
+        match expectation.kind:
+            case "not_null":
+                failing[index] = is_missing(column)
+            case "in_set":
+                values = ", ".join(_literal(v) for v in expectation.options["value_set"])
+                outside = f"{value(column)} not in ({values})" if values else "true"
+                failing[index] = f"not {is_missing(column)} and {outside}"
+            case "min_zero":
+                failing[index] = f"not {is_missing(column)} and {value(column)} < 0"
+            case "row_count":
+                aggregates[index] = "count(*)"
+            case "max_at_least":
+                aggregates[index] = f"max({value(column)}) filter (where not {is_missing(column)})"
+            case "sum_equals":
+                aggregates[index] = (
+                    f"coalesce(sum({value(column)}) filter (where not {is_missing(column)}), 0)"
+                )
+    scanned = [f"count(*) filter (where {condition})" for condition in failing.values()]
+    scanned += list(aggregates.values())
+    row = con.execute(f"select count(*), {', '.join(scanned) or '0'} from {table}").fetchone()
+    element_count = int(row[0])
+    found = dict(zip([*failing, *aggregates], row[1:], strict=True))
+
+    def examples(condition: str, column: str) -> list[Any]:
+        rows = con.execute(
+            f"select {value(column)} from {table} where {condition} "
+            f"order by rowid limit {PARTIAL_UNEXPECTED}"
+        ).fetchall()
+        return [first for (first,) in rows]
+
+    results: list[tuple[_Expectation, bool, dict[str, Any]]] = []
+    for index, expectation in enumerate(expectations):
+        kind, options = expectation.kind, expectation.options
+        column = expectation.columns[0] if expectation.columns else ""
+        if kind in ("unique", "compound_unique"):
+            grouped = ", ".join(value(c) for c in expectation.columns)
+            ignored = " and ".join(is_missing(c) for c in expectation.columns)
+            repeated = (
+                f"select {grouped}, count(*) as n from {table} where not ({ignored}) "
+                f"group by all having count(*) > 1"
+            )
+            unexpected = int(
+                con.execute(f"select coalesce(sum(n), 0) from ({repeated})").fetchone()[0]
+            )
+            result: dict[str, Any] = {
+                "element_count": element_count,
+                "unexpected_count": unexpected,
+            }
+            if kind == "unique":
+                result["partial_unexpected_list"] = (
+                    examples(
+                        f"not {is_missing(column)} and {value(column)} in "
+                        f"(select #1 from ({repeated}))",
+                        column,
+                    )
+                    if unexpected
+                    else []
+                )
+            results.append((expectation, unexpected == 0, result))
+        elif index in failing:
+            unexpected = int(found[index])
+            result = {"element_count": element_count, "unexpected_count": unexpected}
+            if kind != "not_null":
+                result["partial_unexpected_list"] = (
+                    examples(failing[index], column) if unexpected else []
+                )
+            results.append((expectation, unexpected == 0, result))
+        else:
+            observed = found[index]
+            observed = None if observed is None else float(observed)
+            low, high = options.get("min_value"), options.get("max_value")
+            passed = observed is not None and (low is None or observed >= low)
+            passed = passed and (high is None or observed <= high)
+            if kind == "row_count":
+                observed = int(observed) if observed is not None else None
+            results.append((expectation, passed, {"observed_value": observed}))
+    return results
+
+
 def _exception_message(info: dict[str, Any]) -> str | None:
     """The first exception message in GX's exception_info (flat, or keyed by metric)."""
     candidates = [info, *(v for v in info.values() if isinstance(v, dict))]
@@ -375,13 +517,17 @@ def run_quality_checks(
             windows_tokens=windows_tokens,
         )
         results: list[tuple[_Expectation, bool, dict[str, Any]]] = []
+        checked_by = "duckdb" if counts[mart] > GX_MAX_ROWS else "gx"
         if expectations:
-            if gx is None:
-                gx = _gx()
-                context = _gx_context(gx)
             try:
-                frame = con.execute(_frame_sql(mart, expectations)).df()
-                results = _validate(context, gx, mart, expectations, frame)
+                if checked_by == "duckdb":
+                    results = _evaluate_in_duckdb(con, mart, expectations, tables[mart])
+                else:
+                    if gx is None:
+                        gx = _gx()
+                        context = _gx_context(gx)
+                    frame = con.execute(_frame_sql(mart, expectations)).df()
+                    results = _validate(context, gx, mart, expectations, frame)
             except Exception as exc:  # one mart's error fails its checks, not the others'
                 log.exception("quality checks of %s could not run", mart)
                 error = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
@@ -398,6 +544,7 @@ def run_quality_checks(
                     as_of=as_of,
                     settings=settings,
                     windows_tokens=windows_tokens if mart == ledger else None,
+                    checked_by=checked_by,
                 )
             )
     if record_history:
@@ -416,6 +563,7 @@ def _outcome(
     as_of: datetime,
     settings: QualitySettings,
     windows_tokens: float | None,
+    checked_by: str = "gx",
 ) -> CheckOutcome:
     problems = list(missing)
     failing = 0
@@ -456,6 +604,7 @@ def _outcome(
         blocking=blocking,
         summary=summary,
         failing_rows=failing if failing else None,
+        checked_by=checked_by,
         details=details,
     )
 
