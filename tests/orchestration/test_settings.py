@@ -69,3 +69,17 @@ def test_overrides_ignore_none() -> None:
     settings = Settings().with_overrides(warehouse=None, timezone="Europe/Paris")
     assert settings.timezone == "Europe/Paris"
     assert settings.warehouse == Path("data/warehouse/flexlens.duckdb")
+
+
+def test_engine_from_file_environment_and_command_line(tmp_path: Path) -> None:
+    (tmp_path / "flexlens.toml").write_text('engine = "postgres"\n', encoding="utf-8")
+    assert load_settings(environ={}, cwd=tmp_path).engine == "postgres"
+    from_env = load_settings(environ={"FLEXLENS_ENGINE": "spark"}, cwd=tmp_path)
+    assert from_env.engine == "spark"
+    assert from_env.with_overrides(engine="duckdb").engine == "duckdb"
+    assert load_settings(environ={}, cwd=tmp_path / "elsewhere").engine == "duckdb"
+
+
+def test_unknown_engine_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="setting 'engine'.*'duckdb', 'postgres' or 'spark'"):
+        load_settings(environ={"FLEXLENS_ENGINE": "oracle"}, cwd=tmp_path)
