@@ -142,3 +142,50 @@
 {% macro fresh_statistics_hooks() %}{{ return(adapter.dispatch('fresh_statistics_hooks')()) }}{% endmacro %}
 {% macro default__fresh_statistics_hooks() %}{{ return([]) }}{% endmacro %}
 {% macro postgres__fresh_statistics_hooks() %}{{ return(['analyze {{ this }}']) }}{% endmacro %}
+
+{#- dbt-spark's listagg drops the order (collect_list, with a warning): Spark 4 has listagg with
+    `within group`, so the lists come out in the same order as on DuckDB and PostgreSQL. -#}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- if order_by_clause and not limit_num -%}
+        listagg({{ measure }}, {{ delimiter_text }}) within group ({{ order_by_clause }})
+    {%- else -%}
+        {{ return(spark__listagg_unordered(measure, delimiter_text, limit_num)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__listagg_unordered(measure, delimiter_text, limit_num) -%}
+    {%- if limit_num -%}
+        array_join(slice(collect_list({{ measure }}), 1, {{ limit_num }}), {{ delimiter_text }})
+    {%- else -%}
+        array_join(collect_list({{ measure }}), {{ delimiter_text }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- dbt-spark's seed loader binds every cell, and the local session renders an empty cell (None)
+    as the text 'None': empty seed cells are written as null literals here instead. -#}
+{% macro spark__load_csv_rows(model, agate_table) %}
+    {% set batch_size = get_batch_size() %}
+    {% set column_override = model['config'].get('column_types', {}) %}
+    {% set statements = [] %}
+    {% for chunk in agate_table.rows | batch(batch_size) %}
+        {% set bindings = [] %}
+        {% for row in chunk %}
+            {% for value in row if value is not none %}{% do bindings.append(value) %}{% endfor %}
+        {% endfor %}
+        {% set sql %}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+                ({%- for col_name in agate_table.column_names -%}
+                    {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
+                    {%- set type = column_override.get(col_name, inferred_type) -%}
+                    {%- if row[loop.index0] is none -%}cast(null as {{ type }}){%- else -%}cast({{ get_binding_char() }} as {{ type }}){%- endif -%}
+                    {%- if not loop.last %},{% endif %}
+                {%- endfor -%})
+                {%- if not loop.last %},{% endif %}
+            {%- endfor %}
+        {% endset %}
+        {% do adapter.add_query(sql, bindings=bindings, abridge_sql_log=True) %}
+        {% if loop.index0 == 0 %}{% do statements.append(sql) %}{% endif %}
+    {% endfor %}
+    {{ return(statements[0]) }}
+{% endmacro %}
