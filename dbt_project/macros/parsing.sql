@@ -2,9 +2,12 @@
     staging model can name the reason (unparseable_timestamp, bad_value) instead of failing. -#}
 
 {#- ISO 8601 text to an instant: with an offset (Z, +01:00, +0100, +01) it is exact; without one it
-    is wall-clock time in the organisation's zone `tz` (a column or a quoted literal). -#}
+    is wall-clock time in the organisation's zone `tz` (a column or a quoted literal). Text that
+    does not start with an ISO date is null on every engine (PostgreSQL would read 'yesterday',
+    'now' or 'epoch' as instants). -#}
 {% macro parse_tstz(text, tz) -%}
     case
+        when not {{ regex_matches(text, '^[0-9]{4}-[0-9]{2}-[0-9]{2}') }} then null
         when {{ regex_matches(text, '[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)? ?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$') }}
             then {{ safe_cast(text, type_tstz()) }}
         else {{ local_to_tstz(safe_cast(text, dbt.type_timestamp()), tz) }}
@@ -14,7 +17,10 @@
 {#- A calendar date from ISO text (2026-01-31, optionally followed by a time). Day-first and
     month-first spellings are ambiguous and are not guessed: they come out null. -#}
 {% macro parse_date(text) -%}
-    {{ safe_cast("substring(" ~ text ~ ", 1, 10)", "date") }}
+    case
+        when {{ regex_matches(text, '^[0-9]{4}-[0-9]{2}-[0-9]{2}') }}
+            then {{ safe_cast("substring(" ~ text ~ ", 1, 10)", "date") }}
+    end
 {%- endmacro %}
 
 {#- Lower-case, trimmed text; empty -> null. -#}

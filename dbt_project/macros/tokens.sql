@@ -38,6 +38,10 @@
     pack (the chain is short: a step handles every open day at once), one running sum per step.
     Spark (4.1+) limits recursion to 100 levels unless the calling model raises it. -#}
 {% macro token_allocate(demand, packs) -%}
+    {{ return(adapter.dispatch('token_allocate')(demand, packs)) }}
+{%- endmacro %}
+
+{% macro default__token_allocate(demand, packs) -%}
     select *
     from (
         with recursive allocation as (
@@ -94,4 +98,66 @@
 
         select * from allocation
     ) as allocation_result
+{%- endmacro %}
+
+{#- Spark forbids a window function over the recursive reference, so its step carries the open
+    days as one array (in date order) and draws from the next pack with a fold over it: the same
+    greedy fill, the same rows out (one per pack_rank x day still open before that pack). -#}
+{% macro spark__token_allocate(demand, packs) -%}
+    {%- set amount = dbt.type_numeric() -%}
+    {%- set drawn -%}
+        case
+            when
+                open_day.demand_date >= next_pack.usable_from
+                and open_day.demand_date < next_pack.usable_until
+                then greatest(cast(0 as {{ amount }}), least(open_day.tokens_open, fill.tokens_left))
+            else cast(0 as {{ amount }})
+        end
+    {%- endset -%}
+    select
+        allocation.pack_rank,
+        drawn_day.demand_date,
+        drawn_day.tokens_open,
+        drawn_day.tokens_drawn
+    from (
+        with recursive allocation as (
+            select
+                cast(0 as {{ dbt.type_bigint() }}) as pack_rank,
+                array_sort(collect_list(named_struct(
+                    'demand_date', demand_date,
+                    'tokens_open', cast(tokens_demanded as {{ amount }}),
+                    'tokens_drawn', cast(0 as {{ amount }})
+                ))) as open_days
+            from {{ demand }}
+            where tokens_demanded > 0
+
+            union all
+
+            select
+                cast(next_pack.pack_rank as {{ dbt.type_bigint() }}) as pack_rank,
+                aggregate(
+                    filter(allocation.open_days, open_day -> open_day.tokens_open > 0),
+                    named_struct(
+                        'tokens_left', cast(next_pack.tokens_available as {{ amount }}),
+                        'days', filter(allocation.open_days, open_day -> false)
+                    ),
+                    (fill, open_day) -> named_struct(
+                        'tokens_left', cast(fill.tokens_left - {{ drawn }} as {{ amount }}),
+                        'days', concat(fill.days, array(named_struct(
+                            'demand_date', open_day.demand_date,
+                            'tokens_open', cast(open_day.tokens_open - {{ drawn }} as {{ amount }}),
+                            'tokens_drawn', cast({{ drawn }} as {{ amount }})
+                        )))
+                    ),
+                    fill -> fill.days
+                ) as open_days
+            from allocation
+            inner join {{ packs }} as next_pack
+                on allocation.pack_rank + 1 = next_pack.pack_rank
+            where exists(allocation.open_days, open_day -> open_day.tokens_open > 0)
+        )
+
+        select * from allocation
+    ) as allocation
+    lateral view explode(allocation.open_days) exploded as drawn_day
 {%- endmacro %}
