@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ _RUN_FOLDER = re.compile(r"^\d{8}T\d{6}Z_[0-9a-f]{8}$")
 UTF8_BOM = b"\xef\xbb\xbf"
 # a text cell starting with one of these is a formula to a spreadsheet (OWASP CSV injection)
 FORMULA_TRIGGER = r"^[=+\-@\t\r]"
+FORMULA_FIRST_CHARACTERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,12 @@ def _sql_path(path: Path) -> str:
 
 
 def neutralised_expression(column_sql: str) -> str:
-    """SQL for a text cell a spreadsheet would evaluate: prefixed with an apostrophe."""
+    """SQL for a text cell a spreadsheet would evaluate (its first character is one of
+    FORMULA_FIRST_CHARACTERS, i.e. it matches FORMULA_TRIGGER): prefixed with an apostrophe.
+    Comparing the first character costs a fraction of a regular expression (measured)."""
+    firsts = ", ".join(f"chr({ord(c)})" for c in FORMULA_FIRST_CHARACTERS)
     return (
-        f"case when regexp_matches({column_sql}, '{FORMULA_TRIGGER}') "
+        f"case when left({column_sql}, 1) in ({firsts}) "
         f"then chr(39) || {column_sql} else {column_sql} end"
     )
 
@@ -154,19 +159,25 @@ def write_export(
     if pseudonymiser is not None:
         pseudonymiser.register(con)
     row_counts: dict[str, int] = {}
-    files: dict[str, str] = {}
-    for mart in list_marts(con):
-        relation = f"{MARTS_SCHEMA}.{quote_identifier(mart)}"
-        row_counts[mart] = int(con.execute(f"select count(*) from {relation}").fetchone()[0])
-        if "parquet" in formats:
-            select = export_select(con, mart, pseudonymiser=pseudonymiser)
-            target = _sql_path(staging / f"{mart}.parquet")
-            con.execute(f"copy ({select}) to {target} (format parquet, compression zstd)")
-        if "csv" in formats:
-            select = export_select(con, mart, pseudonymiser=pseudonymiser, csv=True)
-            _write_csv(con, select, staging / f"{mart}.csv", bom=csv_bom)
-    for path in sorted(staging.iterdir()):
-        files[path.name] = _sha256(path)
+    hashes: dict[str, Future[str]] = {}
+    # each file is hashed in the background while DuckDB writes the next one
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        for mart in list_marts(con):
+            relation = f"{MARTS_SCHEMA}.{quote_identifier(mart)}"
+            row_counts[mart] = int(con.execute(f"select count(*) from {relation}").fetchone()[0])
+            if "parquet" in formats:
+                select = export_select(con, mart, pseudonymiser=pseudonymiser)
+                target = staging / f"{mart}.parquet"
+                con.execute(
+                    f"copy ({select}) to {_sql_path(target)} (format parquet, compression zstd)"
+                )
+                hashes[target.name] = hasher.submit(_sha256, target)
+            if "csv" in formats:
+                select = export_select(con, mart, pseudonymiser=pseudonymiser, csv=True)
+                target = staging / f"{mart}.csv"
+                _write_csv(con, select, target, bom=csv_bom)
+                hashes[target.name] = hasher.submit(_sha256, target)
+    files = {name: hashes[name].result() for name in sorted(hashes)}
     manifest = {
         "run_id": run_id,
         "as_of": as_of,
