@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_daily_usage'}}}) }}
 -- A returned row means fct_daily_usage and fct_usage_windows disagree for a person and product:
 -- total tokens charged, windows started, or hours open (the union of sessions, cut at local
 -- midnights in one and at window ends in the other, so the totals must match).

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_sessions'}}}) }}
 -- A returned row means agent log rows went missing: every raw row must end as a session, a
 -- quarantined row, or a row that starts after the as-of time.
 with raw_rows as (
