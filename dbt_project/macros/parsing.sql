@@ -10,7 +10,7 @@
         when not {{ regex_matches(text, '^[0-9]{4}-[0-9]{2}-[0-9]{2}') }} then null
         when {{ regex_matches(text, '[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)? ?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$') }}
             then {{ safe_cast(text, type_tstz()) }}
-        else {{ local_to_tstz(safe_cast(text, dbt.type_timestamp()), tz) }}
+        else {{ local_to_tstz(safe_cast(text, type_wallclock()), tz) }}
     end
 {%- endmacro %}
 

@@ -28,13 +28,25 @@
 {#- The calendar date of an instant in a named time zone (a column or a quoted literal). -#}
 {% macro local_date(ts, tz) %}{{ return(adapter.dispatch('local_date')(ts, tz)) }}{% endmacro %}
 {% macro default__local_date(ts, tz) %}cast(({{ ts }} at time zone {{ tz }}) as date){% endmacro %}
-{% macro spark__local_date(ts, tz) %}cast(from_utc_timestamp({{ ts }}, {{ tz }}) as date){% endmacro %}
+{#- Spark: convert_timezone reads the instant as the session's wall clock and moves that wall
+    clock to `tz`, so the date does not depend on the session time zone. -#}
+{% macro spark__local_date(ts, tz) %}cast(convert_timezone({{ tz }}, {{ ts }}) as date){% endmacro %}
 
-{#- Wall-clock text without offset, read as local time in zone `tz`, to an instant. -#}
+{#- A wall clock without a zone (what text without an offset means): `timestamp` on DuckDB and
+    PostgreSQL; on Spark plain `timestamp` is an instant read in the session time zone, so the
+    wall clock is `timestamp_ntz`. -#}
+{% macro type_wallclock() %}{{ return(adapter.dispatch('type_wallclock')()) }}{% endmacro %}
+{% macro default__type_wallclock() %}{{ dbt.type_timestamp() }}{% endmacro %}
+{% macro spark__type_wallclock() %}timestamp_ntz{% endmacro %}
+
+{#- A wall clock (type_wallclock()), read as local time in zone `tz`, to an instant. Spark moves
+    the wall clock from `tz` to the session's zone, where the cast to an instant reads it. -#}
 {% macro local_to_tstz(naive_ts, tz) %}{{ return(adapter.dispatch('local_to_tstz')(naive_ts, tz)) }}{% endmacro %}
 {% macro default__local_to_tstz(naive_ts, tz) %}({{ naive_ts }} at time zone {{ tz }}){% endmacro %}
 {% macro duckdb__local_to_tstz(naive_ts, tz) %}timezone({{ tz }}, {{ naive_ts }}){% endmacro %}
-{% macro spark__local_to_tstz(naive_ts, tz) %}to_utc_timestamp({{ naive_ts }}, {{ tz }}){% endmacro %}
+{% macro spark__local_to_tstz(naive_ts, tz) -%}
+    cast(convert_timezone({{ tz }}, current_timezone(), {{ naive_ts }}) as timestamp_ltz)
+{%- endmacro %}
 
 {% macro flag_to_int(expr) %}case when {{ expr }} then 1 else 0 end{% endmacro %}
 

@@ -39,8 +39,8 @@ midnights as (
     select
         product,
         usage_date,
-        cast(usage_date as {{ dbt.type_timestamp() }}) as day_start_local,
-        cast({{ dbt.dateadd('day', 1, 'usage_date') }} as {{ dbt.type_timestamp() }}) as day_end_local
+        cast(usage_date as {{ type_wallclock() }}) as day_start_local,
+        cast(cast({{ dbt.dateadd('day', 1, 'usage_date') }} as date) as {{ type_wallclock() }}) as day_end_local
     from days
 ),
 
