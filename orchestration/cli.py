@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from connectors.engines import ENGINES
-from orchestration.settings import Settings, SettingsError, load_settings
+from orchestration.settings import ENGINE_ENV, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from orchestration.progress import ProgressState
@@ -247,6 +247,10 @@ def cmd_dev(args: argparse.Namespace) -> int:
     export_dbt_environment(settings)
     prepare_manifest()
     _dagster_home(settings)
+    # the UI's code server reads the settings itself: hand it this command's choices
+    if args.settings:
+        os.environ["FLEXLENS_SETTINGS"] = str(Path(args.settings).resolve())
+    os.environ[ENGINE_ENV] = settings.engine
     command = [
         sys.executable,
         "-m",
