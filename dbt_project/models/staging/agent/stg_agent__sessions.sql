@@ -1,3 +1,6 @@
+{#- A table, not a view like the other staging models: its tests and int_sessions_resolved each
+    read it, and as a view every read parsed every agent row again (about 60 s at 9M rows). -#}
+{{ config(materialized='table') }}
 -- One row per agent log row, typed. Rows that cannot be used keep a `reject_reason`
 -- (and the offending value) instead of disappearing; int_sessions_resolved filters on it.
 with sessions as (
