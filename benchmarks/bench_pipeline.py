@@ -11,11 +11,17 @@ scheduled run finds it. `--duckdb-setting NAME=VALUE` and `--dbt-threads N` chan
 DuckDB profile only, to measure a setting without editing profiles.yml. `--repeat N` runs the
 pipeline N times, each in a fresh process, and reports every run with the best and the median;
 the machine's load average is recorded with each run (other work only ever slows a run down).
+
+`--engine duckdb|postgres|spark` runs dbt on that engine (PostgreSQL: the server FLEXLENS_PG_*
+names, else a throwaway local one; its memory is not counted, Spark's JVM is: it runs inside
+dbt's process); `--engine all` runs the three in turn on the same data, each in a fresh process,
+and prints them side by side (docs/engines.md has the figures).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -26,12 +32,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from connectors.engines import ENGINES
 
 REPO = Path(__file__).resolve().parents[1]
 SLOWEST_DBT_NODES = 12
@@ -154,7 +163,7 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
     from orchestration.cli import CliError, _dagster_home, _prepare_environment, run_pipeline
     from orchestration.defs.transform.project import prepare_manifest
     from orchestration.progress import ProgressState, stage_label
-    from orchestration.resources import export_dbt_environment
+    from orchestration.resources import dbt_target_path, export_dbt_environment
     from orchestration.settings import load_settings
 
     _prepare_environment()
@@ -184,7 +193,11 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
         warehouse=warehouse,
         exports_dir=work / "exports",
         timezone=sample.get("org_time_zone"),
+        engine=args.engine,
     )
+    figures["engine"] = settings.engine
+    if settings.engine == "spark":
+        os.environ.setdefault("FLEXLENS_SPARK_DIR", str(warehouse.parent / "spark"))
     os.environ["DAGSTER_HOME"] = str(_dagster_home(settings))
     export_dbt_environment(settings)
     prepare_manifest()  # a scheduled run finds the manifest parsed
@@ -224,7 +237,9 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
         sessions_per_second=round(sessions / total),
         peak_rss_mb=round(max(sampler.peaks.values(), default=0) / 2**20),
         stages=stages,
-        slowest_dbt_nodes=slowest_dbt_nodes(project / "target" / "run_results.json"),
+        slowest_dbt_nodes=slowest_dbt_nodes(
+            project / dbt_target_path(settings.engine) / "run_results.json"
+        ),
         duckdb_settings=overrides,
         dbt_threads=args.dbt_threads,
         cpu_count=os.cpu_count(),
@@ -306,11 +321,21 @@ def main(argv: list[str] | None = None) -> int:
         help="a DuckDB setting for dbt's connection (in the copy's profile; repeatable)",
     )
     parser.add_argument("--dbt-threads", type=int, default=None, help="dbt threads (the copy's)")
+    parser.add_argument(
+        "--engine",
+        choices=(*ENGINES, "all"),
+        default=None,
+        help="where dbt builds (default: the settings); `all`: each engine in turn on the same "
+        "data, side by side (PostgreSQL: FLEXLENS_PG_* or a throwaway local server)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.json) if args.json else Path(args.dir).resolve() / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    if args.engine == "all":
+        return compare_engines(args, argv, out)
     if args.repeat <= 1:
-        figures = run_once(args)
+        with postgres_server(args.engine):
+            figures = run_once(args)
         print_run(figures)
         out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         print(f"figures written to {out}")
@@ -351,21 +376,93 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(run["exit_code"] == 0 for run in runs) else 1
 
 
-def _without_repeat(arguments: list[str]) -> list[str]:
+def _without_repeat(arguments: list[str], also: tuple[str, ...] = ()) -> list[str]:
     """The command line minus --repeat and --json (each run writes its own figures)."""
+    dropped = ("--repeat", "--json", *also)
     kept: list[str] = []
     skip = False
     for argument in arguments:
         if skip:
             skip = False
             continue
-        if argument in ("--repeat", "--json"):
+        if argument in dropped:
             skip = True
             continue
-        if argument.startswith(("--repeat=", "--json=")):
+        if argument.startswith(tuple(f"{name}=" for name in dropped)):
             continue
         kept.append(argument)
     return kept
+
+
+@contextlib.contextmanager
+def postgres_server(engine: str | None) -> Iterator[None]:
+    """For the PostgreSQL engine without FLEXLENS_PG_HOST: a throwaway local server (the test
+    suite's: Debian's binaries, a temporary cluster), stopped afterwards. Its memory is not in
+    the figures (the server is not a child of this process)."""
+    if engine != "postgres" or os.environ.get("FLEXLENS_PG_HOST"):
+        yield
+        return
+    import psycopg
+
+    from tests.export.pg_cluster import start_cluster
+
+    cluster, reason = start_cluster()
+    if cluster is None:
+        raise SystemExit(f"no PostgreSQL server for the benchmark: {reason}")
+    try:
+        with psycopg.connect(cluster.dsn, autocommit=True) as pg:
+            pg.execute("create database flexlens")
+        os.environ.update(FLEXLENS_PG_HOST="127.0.0.1", FLEXLENS_PG_PORT=str(cluster.port))
+        os.environ.update(FLEXLENS_PG_USER="postgres", FLEXLENS_PG_DATABASE="flexlens")
+        yield
+    finally:
+        cluster.stop()
+
+
+def compare_engines(args: argparse.Namespace, argv: list[str] | None, out: Path) -> int:
+    """Each engine in a fresh process on the same generated data; a side-by-side table."""
+    forwarded = _without_repeat(
+        list(argv if argv is not None else sys.argv[1:]), also=("--engine",)
+    )
+    runs: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for engine in ENGINES:
+            single = Path(scratch) / f"{engine}.json"
+            command = [sys.executable, "-m", "benchmarks.bench_pipeline", *forwarded]
+            command += ["--engine", engine, "--json", str(single)]
+            subprocess.run(command, check=False, cwd=REPO)
+            if single.exists():
+                runs[engine] = json.loads(single.read_text(encoding="utf-8"))
+    if not runs:
+        print("no run finished")
+        return 1
+    engines = list(runs)
+    names: list[str] = []
+    for run in runs.values():
+        names += [row["stage"] for row in run["stages"] if row["stage"] not in names]
+    print()
+    print(f"{'stage (seconds / peak RSS MB)':<44}" + "".join(f"{e:>18}" for e in engines))
+
+    def cell(run: dict[str, Any], name: str) -> str:
+        row = next((r for r in run["stages"] if r["stage"] == name), None)
+        return f"{row['seconds']:>9} / {row['peak_rss_mb']:>5}" if row else f"{'-':>17}"
+
+    for name in names:
+        print(f"{name:<44}" + "".join(f"{cell(runs[e], name):>18}" for e in engines))
+    print(
+        f"{'whole run':<44}"
+        + "".join(
+            f"{runs[e]['total_seconds']:>9} / {runs[e]['peak_rss_mb']:>5}".rjust(18)
+            for e in engines
+        )
+    )
+    print(
+        f"{'sessions; exit code':<44}"
+        + "".join(f"{runs[e]['sessions']:,}; {runs[e]['exit_code']}".rjust(18) for e in engines)
+    )
+    out.write_text(json.dumps({"engines": runs}, indent=2) + "\n", encoding="utf-8")
+    print(f"figures of {len(runs)} engines written to {out}")
+    return 0 if all(run["exit_code"] == 0 for run in runs.values()) else 1
 
 
 if __name__ == "__main__":

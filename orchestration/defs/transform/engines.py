@@ -40,10 +40,18 @@ def _exchange_dir(settings: Settings) -> Path:
 
 
 def _run_operation(dbt: DbtCliResource, engine: str, macro: str, args: dict[str, Any]) -> None:
-    dbt.cli(
-        ["run-operation", macro, "--args", json.dumps(args)],
-        target_path=dbt_target_path(engine),
-    ).wait()
+    """A dbt operation in the engine's target folder (its parse is reused); the build's
+    run_results.json, which names failed tests and slow nodes, is kept as the build wrote it."""
+    results = Path(dbt.project_dir) / dbt_target_path(engine) / "run_results.json"
+    kept = results.read_bytes() if results.exists() else None
+    try:
+        dbt.cli(
+            ["run-operation", macro, "--args", json.dumps(args)],
+            target_path=dbt_target_path(engine),
+        ).wait()
+    finally:
+        if kept is not None:
+            results.write_bytes(kept)
 
 
 def copy_raw_to_engine(settings: Settings, dbt: DbtCliResource, log: Log) -> dict[str, int]:
