@@ -62,3 +62,16 @@ def test_a_changed_value_a_missing_row_and_a_missing_mart_are_reported(tmp_path:
     ]
     assert result["only_left"] == ["exported only on the left"]
     assert result["short"] == ["3 rows != 2 rows"]
+
+
+def test_a_check_of_one_engine_only_is_left_out_when_named(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    rows = {"reason_or_check": ["not_null_x", "only_here"], "outcome": ["passed", "passed"]}
+    _write(tmp_path / "a" / "rpt_data_quality.parquet", {k: v[:1] for k, v in rows.items()})
+    _write(tmp_path / "b" / "rpt_data_quality.parquet", rows)
+    assert compare_exports(tmp_path / "a", tmp_path / "b") == {
+        "rpt_data_quality": ["1 rows != 2 rows"]
+    }
+    left_out = frozenset({"only_here"})
+    assert compare_exports(tmp_path / "a", tmp_path / "b", left_out_checks=left_out) == {}

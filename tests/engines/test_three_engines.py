@@ -51,6 +51,13 @@ CONTRACT_MARTS = {
 }
 
 
+# dbt tests that run on some engines only, by design: the SQL twin's chain is a view nothing bills
+# from on DuckDB, so its test runs only where the SQL engine bills
+ENGINE_ONLY_CHECKS = frozenset(
+    {"accepted_values_int_usage_intervals_chained_interval_role__grace__launch__continuation"}
+)
+
+
 @pytest.fixture(scope="module")
 def sample_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled sample organisation (what `flexlens demo` generates), with a fixed end."""
@@ -151,5 +158,5 @@ def test_reference_run_exports_every_contract_mart(runs) -> None:
 )
 def test_engine_marts_equal_the_reference(runs, engine: str, zone: str) -> None:
     reference = runs("duckdb", "UTC")
-    differences = compare_exports(reference, runs(engine, zone))
+    differences = compare_exports(reference, runs(engine, zone), left_out_checks=ENGINE_ONLY_CHECKS)
     assert differences == {}, f"{engine} in {zone} differs from DuckDB in UTC: {differences}"
