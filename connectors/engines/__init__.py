@@ -11,10 +11,10 @@ transaction. The copies are exact: text as text, instants as instants (docs/engi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Literal, get_args
 
 Engine = Literal["duckdb", "postgres", "spark"]
-ENGINES: tuple[Engine, ...] = ("duckdb", "postgres", "spark")
+ENGINES: tuple[Engine, ...] = get_args(Engine)
 DEFAULT_ENGINE: Engine = "duckdb"
 
 # what dbt builds that the Python steps read: every mart, and the quarantine rows

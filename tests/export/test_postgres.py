@@ -13,12 +13,12 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from connectors.engines.postgres import postgres_type
 from orchestration.defs.export import postgres
 from orchestration.defs.export.postgres import (
     PostgresLoadError,
     describe_dsn,
     load_postgres,
-    postgres_type,
 )
 from orchestration.defs.export.pseudonymise import Pseudonymiser
 

@@ -30,11 +30,12 @@ from typing import Any
 
 import duckdb
 
+from connectors.engines import MARTS_SCHEMA, duckdb_columns, duckdb_tables, sql_path
+from connectors.engines import quote as quote_identifier
 from orchestration.defs.export.pseudonymise import Pseudonymiser, pseudonymised_expression
 
 log = logging.getLogger(__name__)
 
-MARTS_SCHEMA = "marts"
 LATEST = "latest"
 _RUN_FOLDER = re.compile(r"^\d{8}T\d{6}Z_[0-9a-f]{8}$")
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -51,12 +52,7 @@ class ExportResult:
 
 
 def list_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute(
-        "select table_name from information_schema.tables "
-        "where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
-        [MARTS_SCHEMA],
-    ).fetchall()
-    return [name for (name,) in rows]
+    return duckdb_tables(con, MARTS_SCHEMA)
 
 
 def _sha256(path: Path) -> str:
@@ -74,20 +70,7 @@ def run_folder_name(run_id: str, now: datetime | None = None) -> str:
 
 def mart_columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, str]]:
     """(name, DuckDB type) of a mart's columns, in order."""
-    rows = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [MARTS_SCHEMA, mart],
-    ).fetchall()
-    return [(name, data_type) for name, data_type in rows]
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_path(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+    return duckdb_columns(con, MARTS_SCHEMA, mart)
 
 
 def neutralised_expression(column_sql: str) -> str:
@@ -124,10 +107,10 @@ def export_select(
 
 def _write_csv(con: duckdb.DuckDBPyConnection, select: str, target: Path, *, bom: bool) -> None:
     if not bom:
-        con.execute(f"copy ({select}) to {_sql_path(target)} (format csv, header true)")
+        con.execute(f"copy ({select}) to {sql_path(target)} (format csv, header true)")
         return
     plain = target.with_name(target.name + ".nobom")
-    con.execute(f"copy ({select}) to {_sql_path(plain)} (format csv, header true)")
+    con.execute(f"copy ({select}) to {sql_path(plain)} (format csv, header true)")
     with target.open("wb") as out, plain.open("rb") as source:
         out.write(UTF8_BOM)
         shutil.copyfileobj(source, out, 1 << 20)
@@ -169,7 +152,7 @@ def write_export(
                 select = export_select(con, mart, pseudonymiser=pseudonymiser)
                 target = staging / f"{mart}.parquet"
                 con.execute(
-                    f"copy ({select}) to {_sql_path(target)} (format parquet, compression zstd)"
+                    f"copy ({select}) to {sql_path(target)} (format parquet, compression zstd)"
                 )
                 hashes[target.name] = hasher.submit(_sha256, target)
             if "csv" in formats:

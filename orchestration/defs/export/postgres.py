@@ -35,7 +35,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from connectors.engines.postgres import copy_into_postgres, postgres_type
+from connectors.engines.postgres import copy_into_postgres
 from orchestration.defs.export.exports import (
     export_select,
     list_marts,
@@ -45,14 +45,6 @@ from orchestration.defs.export.pseudonymise import Pseudonymiser
 
 log = logging.getLogger(__name__)
 
-# the PostgreSQL type a mart column is delivered as (shared with the PostgreSQL dbt engine)
-__all__ = [
-    "PostgresLoadError",
-    "PostgresLoadResult",
-    "describe_dsn",
-    "load_postgres",
-    "postgres_type",
-]
 
 DSN_ENV = "FLEXLENS_POSTGRES_DSN"
 READER_ROLE = "bi_reader"
