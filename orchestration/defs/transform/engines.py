@@ -54,16 +54,15 @@ def _run_operation(dbt: DbtCliResource, engine: str, macro: str, args: dict[str,
             results.write_bytes(kept)
 
 
-def copy_raw_to_engine(settings: Settings, dbt: DbtCliResource, log: Log) -> dict[str, int]:
-    """Replace the engine's raw tables with the warehouse's; rows per table (PostgreSQL) or
-    the tables copied (Spark, which counts nothing on the way)."""
+def copy_raw_to_engine(settings: Settings, dbt: DbtCliResource, log: Log) -> list[str]:
+    """Replace the engine's raw tables with the warehouse's; the tables copied."""
     if settings.engine == "postgres":
         from connectors.engines import postgres
 
         with warehouse_connection(settings, read_only=True) as con, postgres.connect() as pg:
             counts = postgres.push_raw_tables(con, pg)
         log(f"copied {len(counts)} raw tables ({sum(counts.values()):,} rows) to PostgreSQL")
-        return counts
+        return list(counts)
     if settings.engine == "spark":
         from connectors.engines import spark
 
@@ -76,8 +75,8 @@ def copy_raw_to_engine(settings: Settings, dbt: DbtCliResource, log: Log) -> dic
         )
         shutil.rmtree(folder, ignore_errors=True)
         log(f"copied {len(tables)} raw tables to Spark")
-        return {table: -1 for table in tables}
-    return {}
+        return tables
+    return []
 
 
 def copy_marts_from_engine(
